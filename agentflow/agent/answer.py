@@ -1,0 +1,93 @@
+"""The answer node: compose the final answer from the answered sub-questions with
+checked citations, or refuse and report what was found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agentflow.agent.citations import (
+    ANSWERED, BUDGET_EXHAUSTED, REFUSAL, REFUSED, check_citations, finish, rank_evidence,
+    resolve_citations,
+)
+from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.steps import traced
+from agentflow.agent.grounding import is_grounded, is_non_answer, supporting_passages
+from agentflow.agent.memory_io import load_memory
+from agentflow.agent.schemas import FinalAnswer
+from agentflow.agent.state import ANSWERED as SQ_ANSWERED
+from agentflow.agent.state import ResearchState, final_steps
+
+
+def _lookup(state: ResearchState, ctx: RunContext) -> dict[str, dict[str, Any]]:
+    graph = load_memory(state, ctx)
+    out = {}
+    for pid in graph.passage_ids():
+        p = graph.passage(pid)
+        if p is not None:
+            out[pid] = {"id": pid, "title": p.title, "text": p.text}
+    return out
+
+
+@traced("answer")
+def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Answer with citations of retrieved passages, or refuse."""
+    ctx = context_of(runtime)
+    usage = dict(state["usage"])
+    sub_questions = state["sub_questions"]
+    lookup = _lookup(state, ctx)
+    retrieved = set(state.get("retrieved") or [])
+    sinks = final_steps(sub_questions)
+    answered = [s for s in sub_questions if s["status"] == SQ_ANSWERED and s.get("answer")]
+    # Evidence for each answered step: the passages that contain its answer, first.
+    support = {
+        s["id"]: supporting_passages(s["answer"], [lookup[p] for p in s["evidence_ids"] if p in lookup])
+        for s in answered
+    }
+    background = rank_evidence(*[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
+
+    if not all(s["status"] == SQ_ANSWERED for s in sinks):
+        status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
+        found = rank_evidence(*support.values(), background)
+        why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""
+        ctx.note("answer", "refusal", f"no supported answer to the question{why}")
+        return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL,
+                                         citations=[], evidence=found, lookup=lookup)}
+
+    chain = rank_evidence(*[support[s["id"]] for s in answered], limit=6)
+    shown = chain or rank_evidence(*[s["evidence_ids"] for s in answered], limit=4)
+    steps = [{"question": s["resolved"] or s["text"], "answer": s["answer"]} for s in answered]
+    floor_answer = "; ".join(s["answer"] for s in sinks)
+    composed = ctx.ask(usage, node="answer", prompt="answer", output_type=FinalAnswer, max_tokens=120,
+                       question=state["question"], steps=steps,
+                       passages=[{"title": lookup[p]["title"], "text": lookup[p]["text"][: ctx.settings.passage_chars]}
+                                 for p in shown])
+    final = floor_answer
+    cited: list[str] = []
+    removed: list[str] = []
+    if composed is not None:
+        cited = resolve_citations(composed.citations, shown)
+        valid = check_citations(cited, retrieved, ctx, node="answer")
+        removed = [c for c in cited if c not in valid]
+        cited = valid
+        texts = [f"{lookup[p]['title']} {lookup[p]['text']}" for p in (cited or shown) if p in lookup]
+        if not is_non_answer(composed.answer) and is_grounded(composed.answer, texts):
+            final = composed.answer.strip()
+        elif not is_non_answer(composed.answer):
+            ctx.note("answer", "ungrounded_answer",
+                     f"composed answer {composed.answer!r} is not in the cited passages; "
+                     f"using the sub-question answer {floor_answer!r}")
+    # Every claim must cite: keep model citations that contain the final answer or a
+    # step's answer, then add the chain passages that do.
+    claims = [final] + [s["answer"] for s in answered]
+    cited = [p for p in cited if p in lookup and any(is_grounded(c, [lookup[p]["text"], lookup[p]["title"]]) for c in claims)]
+    cited = rank_evidence(cited, [p for p in chain if p in retrieved], limit=6)
+    if not cited:
+        ctx.note("answer", "refusal", "the answer has no supporting passage among those retrieved")
+        return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
+                                         evidence=rank_evidence(background), lookup=lookup,
+                                         removed=removed)}
+    evidence = rank_evidence(cited, chain, background)
+    return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=final, citations=cited,
+                                     evidence=evidence, lookup=lookup, removed=removed)}

@@ -1,0 +1,61 @@
+"""Run budgets and usage accounting, enforced in code.
+
+Usage lives in the graph state as a plain dict (so it survives checkpoints and
+resume); wall time is the sum of the nodes' own durations, so time spent while a
+killed run was down does not count against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Budget(BaseModel):
+    """Upper limits for one run. When one is reached the run answers or refuses with
+    what it has and its status is ``budget_exhausted`` if that cut it short."""
+
+    max_llm_calls: int = Field(default=30, ge=1)
+    max_searches: int = Field(default=20, ge=1)
+    max_tokens: int = Field(default=80_000, ge=1)
+    max_seconds: float = Field(default=600.0, gt=0)
+
+
+def new_usage() -> dict[str, Any]:
+    """An empty usage record."""
+    return {
+        "llm_calls": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "searches": 0,
+        "seconds": 0.0,
+        "max_prompt_tokens": 0,
+    }
+
+
+def exhausted(usage: dict[str, Any], budget: Budget) -> str | None:
+    """The name of the first budget that is used up, or None."""
+    if usage.get("llm_calls", 0) >= budget.max_llm_calls:
+        return "llm_calls"
+    if usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0) >= budget.max_tokens:
+        return "tokens"
+    if usage.get("searches", 0) >= budget.max_searches:
+        return "searches"
+    if usage.get("seconds", 0.0) >= budget.max_seconds:
+        return "seconds"
+    return None
+
+
+def llm_budget_left(usage: dict[str, Any], budget: Budget) -> bool:
+    """True while another LLM call is allowed."""
+    return (
+        usage.get("llm_calls", 0) < budget.max_llm_calls
+        and usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0) < budget.max_tokens
+        and usage.get("seconds", 0.0) < budget.max_seconds
+    )
+
+
+def search_budget_left(usage: dict[str, Any], budget: Budget) -> bool:
+    """True while another search is allowed."""
+    return usage.get("searches", 0) < budget.max_searches and usage.get("seconds", 0.0) < budget.max_seconds

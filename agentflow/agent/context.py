@@ -1,0 +1,167 @@
+"""The run-scoped dependencies every node receives through LangGraph's runtime context.
+
+Nodes never reach for globals: the LLM, the tools, the embedder, the budget, the
+trajectory recorder and the progress sink all come in here. :meth:`RunContext.ask`
+is the one way nodes call the LLM: it renders the node's prompt, enforces the
+budget, records the call in the trajectory and turns a model that never produced
+valid output into ``None`` (the node then uses its deterministic floor).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from agentflow.agent.budget import Budget, llm_budget_left
+from agentflow.agent.prompting import render
+from agentflow.errors import StructuredOutputError
+from agentflow.trajectory import TrajectoryRecorder
+
+if TYPE_CHECKING:
+    from agentflow.embed.base import Embedder
+    from agentflow.llm.base import LLM
+    from agentflow.memory.graph import MemoryGraph
+    from agentflow.tools.base import SearchTool
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class ResearchSettings(BaseModel):
+    """Knobs of the research loop (not budgets)."""
+
+    k: int = 5  # passages per query
+    read_k: int = 4  # passages shown to the reader per round
+    max_rounds: int = 2  # search rounds per sub-question
+    max_sub_questions: int = 4
+    memory_tokens: int = 350  # compact memory budget inside a prompt
+    passage_chars: int = 400  # a passage is cut to this many characters in prompts
+    react_steps: int = 4  # ReAct baseline: steps before it must answer
+
+
+@dataclass
+class RunContext:
+    """Everything a node needs besides the state."""
+
+    llm: LLM
+    tools: list[SearchTool]
+    embedder: Embedder | None = None
+    budget: Budget = field(default_factory=Budget)
+    settings: ResearchSettings = field(default_factory=ResearchSettings)
+    recorder: TrajectoryRecorder = field(default_factory=lambda: TrajectoryRecorder(None, "adhoc"))
+    emit: Callable[[dict[str, Any]], None] = lambda event: None
+    # The memory graph rebuilt from state is cached per revision, so consecutive
+    # nodes do not re-parse it or re-embed its passages.
+    _memory: tuple[int, MemoryGraph] | None = None
+
+    # -- LLM -------------------------------------------------------------------
+
+    def ask(
+        self,
+        usage: dict[str, Any],
+        *,
+        node: str,
+        prompt: str,
+        output_type: type[T],
+        sub_question: str | None = None,
+        max_tokens: int = 256,
+        **variables: Any,
+    ) -> T | None:
+        """One structured LLM call for ``node`` with template ``prompt``.
+
+        Updates ``usage`` in place. Returns None when the budget forbids the call or
+        the model's output never validated (recorded in the trajectory); backend
+        failures (:class:`~agentflow.errors.LLMError`) propagate and end the run.
+        """
+        if not llm_budget_left(usage, self.budget):
+            self.recorder.record("note", node=node, kind="budget", sub_question=sub_question,
+                                 message="LLM budget spent: using the deterministic fallback")
+            return None
+        messages = render(prompt, **variables)
+        started = time.perf_counter()
+        value: T | None = None
+        error: str | None = None
+        try:
+            value, call = self.llm.structured(messages, output_type, max_tokens=max_tokens)
+        except StructuredOutputError as exc:
+            error = str(exc)
+            attempts = [
+                {"output": raw, "error": err} for raw, err in zip(exc.raw_outputs, exc.errors)
+            ]
+            call = None
+        seconds = time.perf_counter() - started
+        if call is not None:
+            u = call.usage
+            attempts = [
+                {
+                    "output": a.text,
+                    "prompt_tokens": a.usage.prompt_tokens,
+                    "completion_tokens": a.usage.completion_tokens,
+                    "latency_s": round(a.usage.latency_s, 4),
+                }
+                for a in call.attempts
+            ]
+            prompt_tokens, completion_tokens, model = u.prompt_tokens, u.completion_tokens, u.model
+            first_prompt = call.attempts[0].usage.prompt_tokens if call.attempts else 0
+        else:
+            from agentflow.llm.tokens import count_message_tokens
+
+            first_prompt = count_message_tokens(messages)
+            prompt_tokens = first_prompt * max(1, len(attempts))
+            completion_tokens = sum(len(a["output"]) // 4 for a in attempts)
+            model = self.llm.name
+        usage["llm_calls"] += 1
+        usage["prompt_tokens"] += prompt_tokens
+        usage["completion_tokens"] += completion_tokens
+        usage["max_prompt_tokens"] = max(usage.get("max_prompt_tokens", 0), first_prompt)
+        self.recorder.record(
+            "llm_call",
+            node=node,
+            sub_question=sub_question,
+            prompt=prompt,
+            messages=[m.model_dump() for m in messages],
+            attempts=attempts,
+            parsed=value.model_dump(mode="json") if value is not None else None,
+            error=error,
+            prompt_tokens=prompt_tokens,
+            first_prompt_tokens=first_prompt,
+            completion_tokens=completion_tokens,
+            latency_s=round(seconds, 4),
+            model=model,
+        )
+        return value
+
+    # -- progress ----------------------------------------------------------------
+
+    def progress(self, **event: Any) -> None:
+        """Send a progress event to the terminal / HTTP stream (never fails the run)."""
+        try:
+            self.emit(event)
+        except Exception:  # noqa: BLE001 - a broken progress sink must not break a run
+            pass
+
+    def note(self, node: str, kind: str, message: str, **data: Any) -> None:
+        """Record a noteworthy decision (a fallback, a removed citation) in the trajectory."""
+        self.recorder.record("note", node=node, kind=kind, message=message, data=data)
+        self.progress(type="note", node=node, kind=kind, message=message)
+
+
+_default_context: RunContext | None = None
+
+
+def context_of(runtime: Any) -> RunContext:
+    """The run context of a node call. When a graph runs under LangGraph's own tooling
+    (``langgraph dev``, Studio) no context is passed, so one is built once from the
+    environment (``AGENTFLOW_STORE``, ``AGENTFLOW_LLM``, ``AGENTFLOW_EMBEDDER``)."""
+    ctx = getattr(runtime, "context", None)
+    if isinstance(ctx, RunContext):
+        return ctx
+    global _default_context
+    if _default_context is None:
+        from agentflow.agent.factory import context_from_env
+
+        _default_context = context_from_env()
+    return _default_context

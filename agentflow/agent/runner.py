@@ -1,0 +1,212 @@
+"""Running a graph: checkpointing, trajectories, progress events, resume.
+
+Every run has an id and a folder ``<runs>/<run_id>/`` holding ``run.json`` (what
+is needed to resume it) and, unless another path is given, its trajectory. The
+LangGraph checkpointer is a SQLite database shared by all runs
+(``<runs>/checkpoints.sqlite``), one thread per run, so ``resume(run_id)`` picks
+up from the last completed step.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agentflow.agent.budget import Budget, new_usage
+from agentflow.agent.citations import ERROR
+from agentflow.agent.context import ResearchSettings
+from agentflow.agent.factory import Components
+from agentflow.config import runs_dir
+from agentflow.errors import UserError
+from agentflow.trajectory import TrajectoryRecorder
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+class RunResult(BaseModel):
+    """The outcome of one run, as ``agentflow ask --json`` prints it."""
+
+    run_id: str
+    question: str
+    answer: str = ""
+    status: str = ERROR
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    sub_questions: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    usage: dict[str, Any] = Field(default_factory=new_usage)
+    trajectory: str | None = None
+    error: str | None = None
+    removed_citations: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``--json`` shape."""
+        u = self.usage
+        return {
+            "answer": self.answer,
+            "status": self.status,
+            "citations": self.citations,
+            "sub_questions": self.sub_questions,
+            "evidence": self.evidence,
+            "usage": {
+                "llm_calls": u.get("llm_calls", 0),
+                "prompt_tokens": u.get("prompt_tokens", 0),
+                "completion_tokens": u.get("completion_tokens", 0),
+                "searches": u.get("searches", 0),
+                "seconds": round(u.get("seconds", 0.0), 3),
+            },
+            "trajectory": self.trajectory,
+            "run_id": self.run_id,
+            "error": self.error,
+        }
+
+
+def package_versions() -> dict[str, str]:
+    """Versions recorded in every trajectory and eval manifest."""
+    out = {"python": platform.python_version()}
+    for name in ("agentflow", "langgraph", "chromadb", "openai", "llama-cpp-python", "sentence-transformers"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+_checkpointers: dict[str, Any] = {}
+_checkpointer_lock = threading.Lock()
+
+
+def sqlite_checkpointer(path: Path) -> Any:
+    """One SqliteSaver per database file per process (connections are thread-safe here
+    because SqliteSaver serialises access with its own lock)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    key = str(path.resolve())
+    with _checkpointer_lock:
+        if key not in _checkpointers:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(key, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            _checkpointers[key] = SqliteSaver(conn)
+        return _checkpointers[key]
+
+
+def _sub_question_report(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s["id"],
+            "question": s.get("resolved") or s["text"],
+            "answer": s.get("answer"),
+            "status": s["status"],
+            "evidence_ids": s.get("evidence_ids", []),
+        }
+        for s in state.get("sub_questions") or []
+    ]
+
+
+class Runner:
+    """Runs graphs over a set of :class:`Components`, with checkpoints and trajectories."""
+
+    def __init__(
+        self,
+        components: Components,
+        *,
+        graph: str = "deep_research",
+        budget: Budget | None = None,
+        settings: ResearchSettings | None = None,
+        checkpoint_db: str | Path | None = None,
+        runs: str | Path | None = None,
+    ) -> None:
+        from agentflow.graphs.registry import graph_builder
+
+        self.components = components
+        self.graph_name = graph
+        self.budget = budget or Budget()
+        self.settings = settings or ResearchSettings()
+        self.runs = Path(runs) if runs else runs_dir()
+        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db else self.runs / "checkpoints.sqlite"
+        self._compiled = graph_builder(graph)().compile(checkpointer=sqlite_checkpointer(self.checkpoint_db))
+
+    # -- public ----------------------------------------------------------------
+
+    def run(self, question: str, *, run_id: str | None = None, trajectory: str | Path | None = None,
+            on_event: EventSink | None = None) -> RunResult:
+        """Run ``question`` to the end; failures give a result with status ``error``."""
+        if not question or not question.strip():
+            raise UserError("the question is empty")
+        run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        folder = self.runs / run_id
+        if (folder / "run.json").exists():
+            raise UserError(f"run {run_id} exists already: resume it with `agentflow ask --resume {run_id}`")
+        traj = Path(trajectory) if trajectory else folder / "trajectory.jsonl"
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {"run_id": run_id, "question": question, "graph": self.graph_name, "trajectory": str(traj),
+                "budget": self.budget.model_dump(), "settings": self.settings.model_dump(),
+                "config": self.components.describe()}
+        (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        recorder = TrajectoryRecorder(traj, run_id)
+        recorder.record("run_start", question=question, graph=self.graph_name,
+                        config={**meta["config"], "budget": meta["budget"], "settings": meta["settings"]},
+                        model=self.components.llm.name, versions=package_versions())
+        initial = {"run_id": run_id, "question": question, "usage": new_usage(), "memory_rev": 0}
+        return self._drive(initial, run_id, question, recorder, on_event)
+
+    def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunResult:
+        """Continue a run from its last checkpoint (after a crash or kill)."""
+        meta = self.load_meta(self.runs, run_id)
+        recorder = TrajectoryRecorder(meta["trajectory"], run_id)
+        config = {"configurable": {"thread_id": run_id}}
+        snapshot = self._compiled.get_state(config)
+        if not snapshot.values:
+            raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
+        recorder.record("run_resumed", next=list(snapshot.next))
+        return self._drive(None, run_id, meta["question"], recorder, on_event)
+
+    @staticmethod
+    def load_meta(runs: Path, run_id: str) -> dict[str, Any]:
+        """The saved ``run.json`` of a run."""
+        path = runs / run_id / "run.json"
+        if not path.is_file():
+            raise UserError(f"no run {run_id!r} under {runs}: check the id (see the folder names there)")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    # -- internals -------------------------------------------------------------
+
+    def _drive(self, initial: dict[str, Any] | None, run_id: str, question: str,
+               recorder: TrajectoryRecorder, on_event: EventSink | None) -> RunResult:
+        sink = on_event or (lambda event: None)
+        ctx = self.components.context(budget=self.budget, settings=self.settings, recorder=recorder,
+                                      emit=lambda e: sink({"run_id": run_id, **e}))
+        config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+        error: BaseException | None = None
+        try:
+            self._compiled.invoke(initial, config, context=ctx)
+        except Exception as exc:  # noqa: BLE001 - every run ends with a status; the error is kept
+            error = exc
+        state = dict(self._compiled.get_state(config).values or {})
+        result = RunResult(
+            run_id=run_id, question=question, answer=state.get("answer", ""),
+            status=state.get("status") or ERROR, citations=state.get("citations") or [],
+            sub_questions=_sub_question_report(state), evidence=state.get("evidence") or [],
+            usage=state.get("usage") or new_usage(), trajectory=str(recorder.path) if recorder.path else None,
+            removed_citations=state.get("removed_citations") or [],
+        )
+        if error is not None:
+            result.status, result.error = ERROR, f"{type(error).__name__}: {error}"
+            recorder.record("error", message=str(error), error_type=type(error).__name__)
+        recorder.record("final", answer=result.answer, status=result.status, citations=result.citations,
+                        sub_questions=result.sub_questions, evidence=result.evidence,
+                        retrieved_ids=state.get("retrieved") or [], usage=result.usage,
+                        removed_citations=result.removed_citations, error=result.error)
+        recorder.close()
+        sink({"run_id": run_id, "type": "final", **result.to_json()})
+        return result

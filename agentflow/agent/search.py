@@ -1,0 +1,105 @@
+"""The search node: query the source tools and the memory graph for the current
+sub-question, without fetching again what memory already holds."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agentflow.agent.budget import search_budget_left
+from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.steps import traced
+from agentflow.agent.memory_io import load_memory, save_memory
+from agentflow.agent.state import ResearchState
+from agentflow.records import SearchHit
+from agentflow.tools.memory_search import MemorySearch
+
+
+def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
+    text = sq["resolved"] or sq["text"]
+    if sq["rounds"] == 0:
+        queries = [text]
+        if state.get("usage", {}).get("searches", 0) == 0 and text.strip() != state["question"].strip():
+            # The first search of a run also asks the whole question: a cheap floor
+            # that keeps the run at least as good as single-shot retrieval.
+            queries.append(state["question"])
+        return queries
+    refined = (sq.get("next_query") or "").strip()
+    if refined and refined.lower() not in {q.lower() for q in sq["queries"]}:
+        return [refined]
+    # Deterministic refinement: the sub-question plus the reader's best lead.
+    lead = (state.get("reading") or {}).get("answer") or ""
+    return [f"{text} {lead}".strip()]
+
+
+@traced("search")
+def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Search for the current sub-question and put new passages into memory."""
+    ctx = context_of(runtime)
+    usage = dict(state["usage"])
+    sub_questions = [dict(s) for s in state["sub_questions"]]
+    sq = next(s for s in sub_questions if s["id"] == state["current"])
+    graph = load_memory(state, ctx)
+    queries = _queries(sq, state)
+    k = ctx.settings.k
+    fresh: dict[str, SearchHit] = {}
+    retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
+    for query in queries:
+        for tool in ctx.tools:
+            if not search_budget_left(usage, ctx.budget):
+                ctx.note("search", "budget", "search budget spent", sub_question=sq["id"])
+                break
+            started = time.perf_counter()
+            hits = tool.search(query, k=k)
+            usage["searches"] += 1
+            known = [h.id for h in hits if graph.has_passage(h.id)]
+            new = [h for h in hits if not graph.has_passage(h.id) and h.id not in fresh]
+            for h in new:
+                fresh[h.id] = h
+            retrieved.extend(h.id for h in hits)
+            ctx.recorder.record(
+                "tool_call", node="search", sub_question=sq["id"], tool=tool.name, query=query,
+                mode=tool.mode, k=k, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],
+                new_ids=[h.id for h in new], known_ids=known,
+                seconds=round(time.perf_counter() - started, 4),
+            )
+            ctx.progress(type="search", node="search", sub_question=sq["resolved"], query=query,
+                         tool=tool.name, found=len(hits), new=len(new))
+    for h in fresh.values():
+        graph.add_passage(h, retrieved_for=sq["mem_id"], score=h.score)
+    # What memory knows about this sub-question: new passages and earlier ones.
+    started = time.perf_counter()
+    memory_tool = MemorySearch(graph)
+    memory_hits = memory_tool.search(sq["resolved"] or sq["text"], k=ctx.settings.read_k * 2)
+    ctx.recorder.record(
+        "tool_call", node="search", sub_question=sq["id"], tool=memory_tool.name,
+        query=sq["resolved"] or sq["text"], mode=memory_tool.mode, k=ctx.settings.read_k * 2,
+        results=[{"id": h.id, "score": round(h.score, 6)} for h in memory_hits], new_ids=[],
+        known_ids=[h.id for h in memory_hits], seconds=round(time.perf_counter() - started, 4),
+    )
+    retrieved.extend(h.id for h in memory_hits)
+    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ctx.settings.read_k)
+    sq["queries"] = sq["queries"] + queries
+    sq["rounds"] += 1
+    sq["evidence_ids"] = list(dict.fromkeys(sq["evidence_ids"] + [h.id for h in ranked]))
+    return {
+        "sub_questions": sub_questions,
+        "candidates": [h.model_dump() for h in ranked],
+        "retrieved": list(dict.fromkeys(retrieved)),
+        "usage": usage,
+        **save_memory(graph, state, ctx, node="search", sub_question=sq["id"]),
+    }
+
+
+def _rank_for_reading(fresh: list[SearchHit], memory_hits: list[SearchHit], n: int) -> list[SearchHit]:
+    """Interleave the best new passages (corpus ranking) with the best remembered ones
+    (memory-graph ranking, which already includes the new ones)."""
+    order: dict[str, SearchHit] = {}
+    fresh_sorted = sorted(fresh, key=lambda h: -h.score)
+    for i in range(max(len(fresh_sorted), len(memory_hits))):
+        for lst in (fresh_sorted, memory_hits):
+            if i < len(lst):
+                order.setdefault(lst[i].id, lst[i])
+    return list(order.values())[:n]

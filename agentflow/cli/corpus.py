@@ -1,0 +1,99 @@
+"""``agentflow ingest`` and ``agentflow search``: build and query the local corpus store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from agentflow.cli.output import cli_errors, console, out, print_json
+from agentflow.errors import UserError
+
+STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store)."
+CHROMA_HELP = "Use a Chroma server at this URL (http://HOST:PORT) instead of a local directory."
+EMBEDDER_HELP = "Embedder: auto (MiniLM if installed), minilm, hash[:DIM], openai:MODEL[@URL]."
+
+
+def _open_store(store: Optional[Path], chroma_url: Optional[str], embedder: Optional[str], *, must_exist: bool):
+    from agentflow.store.corpus import CorpusStore
+
+    if must_exist:
+        return CorpusStore.open_existing(store, embedder=embedder, chroma_url=chroma_url)
+    return CorpusStore(store, embedder=embedder, chroma_url=chroma_url)
+
+
+@cli_errors
+def ingest_cmd(
+    paths: list[Path] = typer.Argument(..., help="Files or folders: .txt, .md, .json, .jsonl."),
+    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
+) -> None:
+    """Add documents to the corpus store (re-ingesting the same data adds nothing)."""
+    from agentflow.store.ingest import ingest
+
+    corpus = _open_store(store, chroma_url, embedder, must_exist=False)
+    report = ingest(paths, corpus, progress=not as_json)
+    if as_json:
+        print_json(report.model_dump())
+        return
+    console.print(
+        f"[bold]ingested[/] {report.documents} documents -> {report.chunks} chunks: "
+        f"[green]{report.added} added[/], {report.skipped} already present, "
+        f"{len(report.errors)} errors in {report.seconds:.1f}s  ([dim]{corpus.path}[/])"
+    )
+    for err in report.errors:
+        console.print(f"  [yellow]skipped[/] {err}")
+
+
+@cli_errors
+def search_cmd(
+    query: Optional[str] = typer.Argument(None, help="The search query."),
+    queries: Optional[Path] = typer.Option(
+        None, "--queries", help="A file with one query per line (models load once)."
+    ),
+    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    k: int = typer.Option(5, "-k", "--top-k", min=1, help="Number of passages."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one line per query with --queries)."),
+) -> None:
+    """Search the corpus store."""
+    if mode not in {"hybrid", "dense", "bm25"}:
+        raise UserError(f"unknown --mode {mode!r}: use hybrid, dense or bm25")
+    if (query is None) == (queries is None):
+        raise UserError("give either a QUERY or --queries FILE")
+    if queries is not None:
+        try:
+            lines = [ln.strip() for ln in queries.read_text(encoding="utf-8").splitlines()]
+        except OSError as exc:
+            raise UserError(f"cannot read --queries file {queries}: {exc.strerror}") from exc
+        query_list = [ln for ln in lines if ln]
+    else:
+        query_list = [query or ""]
+    corpus = _open_store(store, chroma_url, embedder, must_exist=True)
+    results = corpus.search_many(query_list, k=k, mode=mode)
+    for q, hits in zip(query_list, results):
+        rows = [h.model_dump(include={"id", "title", "text", "score", "source"}) for h in hits]
+        if as_json:
+            print_json({"query": q, "results": rows} if queries is not None else rows)
+            continue
+        table = Table(title=f"{q}  [dim]({mode}, top {k})[/]", show_lines=False, expand=True)
+        table.add_column("#", justify="right", width=3)
+        table.add_column("score", justify="right", width=7)
+        table.add_column("id", width=18, overflow="fold")
+        table.add_column("title / text", ratio=1)
+        for i, h in enumerate(hits, 1):
+            snippet = h.text if len(h.text) < 240 else h.text[:237] + "..."
+            table.add_row(str(i), f"{h.score:.3f}", h.id, f"[bold]{h.title}[/]\n{snippet}")
+        out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the corpus commands to the main app."""
+    app.command("ingest")(ingest_cmd)
+    app.command("search")(search_cmd)

@@ -1,0 +1,117 @@
+"""LLM backends behind one interface, and the model strings that choose them.
+
+``resolve_llm("openai:gpt-4o-mini")``, ``resolve_llm("openai:MODEL@http://127.0.0.1:8080/v1")``,
+``resolve_llm("local")``, ``resolve_llm("local:/path/model.gguf")`` or ``resolve_llm("scripted",
+responses=[...])``. Backends are imported lazily, so ``import agentflow.llm`` pulls in
+neither ``openai`` nor ``llama_cpp``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+from agentflow.errors import ConfigError
+from agentflow.llm.base import LLM
+from agentflow.llm.parsing import OutputParseError, parse_output
+from agentflow.llm.scripted import ScriptedLLM
+
+if TYPE_CHECKING:
+    from agentflow.llm.local_backend import LocalLlama
+    from agentflow.llm.openai_backend import OpenAIChat
+
+__all__ = [
+    "LLM",
+    "LocalLlama",
+    "OpenAIChat",
+    "OutputParseError",
+    "ScriptedLLM",
+    "parse_output",
+    "resolve_llm",
+]
+
+#: Model-string prefixes and the forms each takes.
+SPEC_FORMS = {
+    "openai": "openai:MODEL or openai:MODEL@BASE_URL",
+    "local": "local or local:/path/model.gguf",
+    "scripted": "scripted (tests; pass responses=[...] or fn=...)",
+}
+# Servers users name by product; all of them speak the OpenAI protocol.
+_SERVER_HINTS = {
+    "ollama": "openai:MODEL@http://127.0.0.1:11434/v1",
+    "vllm": "openai:MODEL@http://127.0.0.1:8000/v1",
+    "lmstudio": "openai:MODEL@http://127.0.0.1:1234/v1",
+    "llamacpp": "openai:MODEL@http://127.0.0.1:8080/v1",
+    "llama.cpp": "openai:MODEL@http://127.0.0.1:8080/v1",
+}
+
+
+def resolve_llm(spec: str | LLM | None = None, **options: Any) -> LLM:
+    """Build the backend a model string names; an ``LLM`` instance is returned as is.
+
+    ``None`` means the configured default (``$AGENTFLOW_LLM`` or ``local``). ``options``
+    go to the backend's constructor (e.g. ``max_attempts=``, ``n_ctx=``, ``responses=``).
+    ``scripted`` gives a :class:`ScriptedLLM`; without ``responses`` or ``fn`` it fails
+    on its first call, so it is only useful with options.
+    """
+    if isinstance(spec, LLM):
+        return spec
+    if spec is None:
+        from agentflow.config import default_llm_spec
+
+        spec = default_llm_spec()
+    text = spec.strip()
+    prefix, _, rest = text.partition(":")
+    prefix = prefix.strip().lower()
+    if prefix == "openai":
+        return _openai(text, rest, options)
+    if prefix == "local":
+        from agentflow.llm.local_backend import LocalLlama
+
+        return LocalLlama(rest.strip() or None, **options)
+    if prefix == "scripted":
+        return ScriptedLLM(**options)
+    raise ConfigError(_unknown_message(text, prefix))
+
+
+def _openai(spec: str, rest: str, options: dict[str, Any]) -> LLM:
+    model, _, base_url = rest.partition("@")
+    model, base_url = model.strip(), base_url.strip()
+    if not model:
+        raise ConfigError(f"no model in {spec!r}: write openai:MODEL, e.g. openai:gpt-4o-mini")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"bad base URL {base_url!r} in {spec!r}: write it in full, "
+            "e.g. openai:MODEL@http://127.0.0.1:8080/v1"
+        )
+    from agentflow.llm.openai_backend import OpenAIChat
+
+    if base_url:
+        options = {**options, "base_url": base_url}
+    return OpenAIChat(model, **options)
+
+
+def _unknown_message(spec: str, prefix: str) -> str:
+    forms = "; ".join(SPEC_FORMS.values())
+    message = f"unknown LLM {spec!r}: valid forms are {forms}."
+    compact = prefix.replace("-", "").replace("_", "")
+    if compact in _SERVER_HINTS:
+        return f"{message} {prefix} speaks the OpenAI protocol: try {_SERVER_HINTS[compact]}"
+    close = difflib.get_close_matches(prefix, list(SPEC_FORMS), n=1, cutoff=0.5)
+    if close:
+        suggestion = close[0] + (f":{spec.partition(':')[2]}" if ":" in spec else "")
+        return f"{message} Did you mean {suggestion!r}?"
+    return message
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy attributes keep the heavy client libraries out of `import agentflow.llm`.
+    if name == "OpenAIChat":
+        from agentflow.llm.openai_backend import OpenAIChat
+
+        return OpenAIChat
+    if name == "LocalLlama":
+        from agentflow.llm.local_backend import LocalLlama
+
+        return LocalLlama
+    raise AttributeError(f"module 'agentflow.llm' has no attribute {name!r}")

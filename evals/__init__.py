@@ -1,0 +1,1 @@
+"""Benchmark runners and dataset adapters (installed as ``agentflow.evals``)."""

@@ -1,0 +1,49 @@
+"""The deep-research graph: plan -> (select -> search -> read -> verify)* -> answer.
+
+``select`` picks the next sub-question whose dependencies are answered; ``verify``
+either settles it or sends it back to ``search`` with a refined query; budgets
+are checked in ``select`` (and before every LLM call and search), so a run always
+ends in ``answer`` with a status.
+
+LangGraph tooling (``langgraph dev``, Studio) loads :data:`graph` through
+``langgraph.json``; agentflow itself compiles :func:`build` with its own
+checkpointer.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from agentflow.agent.answer import answer
+from agentflow.agent.context import RunContext
+from agentflow.agent.plan import plan
+from agentflow.agent.read import read
+from agentflow.agent.routing import after_select, after_verify, select
+from agentflow.agent.search import search
+from agentflow.agent.state import ResearchState
+from agentflow.agent.verify import verify
+
+NAME = "deep_research"
+
+
+def build() -> StateGraph:
+    """The uncompiled graph (compile it with a checkpointer of your choice)."""
+    g = StateGraph(ResearchState, context_schema=RunContext)
+    g.add_node("plan", plan)
+    g.add_node("select", select)
+    g.add_node("search", search)
+    g.add_node("read", read)
+    g.add_node("verify", verify)
+    g.add_node("answer", answer)
+    g.add_edge(START, "plan")
+    g.add_edge("plan", "select")
+    g.add_conditional_edges("select", after_select, {"search": "search", "answer": "answer"})
+    g.add_edge("search", "read")
+    g.add_edge("read", "verify")
+    g.add_conditional_edges("verify", after_verify, {"search": "search", "select": "select"})
+    g.add_edge("answer", END)
+    return g
+
+
+#: Compiled without a checkpointer, for LangGraph's own tooling.
+graph = build().compile()

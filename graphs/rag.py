@@ -1,0 +1,25 @@
+"""Single-shot RAG baseline: retrieve the question's top passages once, answer."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from agentflow.agent.baselines import rag_answer, rag_retrieve
+from agentflow.agent.context import RunContext
+from agentflow.agent.state import ResearchState
+
+NAME = "rag"
+
+
+def build() -> StateGraph:
+    """The uncompiled graph."""
+    g = StateGraph(ResearchState, context_schema=RunContext)
+    g.add_node("retrieve", rag_retrieve)
+    g.add_node("answer", rag_answer)
+    g.add_edge(START, "retrieve")
+    g.add_edge("retrieve", "answer")
+    g.add_edge("answer", END)
+    return g
+
+
+graph = build().compile()

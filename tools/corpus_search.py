@@ -1,0 +1,52 @@
+"""Search the local corpus store (Chroma + BM25, fused), optionally re-ranked by the
+corpus entity graph so that second-hop passages sharing an entity with the first
+hop can surface."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentflow.records import SearchHit
+from agentflow.tools.base import SearchTool
+
+if TYPE_CHECKING:
+    from agentflow.store.corpus import CorpusStore
+
+
+class CorpusSearch(SearchTool):
+    """The local corpus as a tool: ``mode`` is hybrid, dense or bm25."""
+
+    name = "corpus"
+
+    def __init__(self, store: CorpusStore, *, mode: str = "hybrid", use_graph: bool = True,
+                 candidates: int = 50) -> None:
+        self.store = store
+        self.mode = mode
+        self.candidates = candidates
+        self._graph = store.corpus_graph() if use_graph and hasattr(store, "corpus_graph") else None
+
+    def search(self, query: str, *, k: int = 5) -> list[SearchHit]:
+        """Top ``k`` passages for ``query``."""
+        return self.search_many([query], k=k)[0]
+
+    def search_many(self, queries: list[str], *, k: int = 5) -> list[list[SearchHit]]:
+        """Batch search (queries are embedded together)."""
+        if self._graph is None:
+            return self.store.search_many(queries, k=k, mode=self.mode)
+        pools = self.store.search_many(queries, k=max(k, self.candidates), mode=self.mode)
+        out: list[list[SearchHit]] = []
+        for q, pool in zip(queries, pools):
+            by_id = {h.id: h for h in pool}
+            ranked = self._graph.rerank(q, [(h.id, h.score) for h in pool], k=k)
+            hits = []
+            for pid, score in ranked:
+                hit = by_id.get(pid)
+                if hit is None:  # a graph-found passage outside the fused pool
+                    got = self.store.get([pid])
+                    if not got:
+                        continue
+                    p = got[0]
+                    hit = SearchHit(id=p.id, title=p.title, text=p.text, source=p.source, score=score)
+                hits.append(hit.model_copy(update={"score": float(score)}))
+            out.append(hits[:k])
+        return out

@@ -16,7 +16,10 @@ def load_memory(state: dict[str, Any], ctx: RunContext) -> MemoryGraph:
     if ctx._memory is not None and ctx._memory[0] == rev:
         return ctx._memory[1]
     data = state.get("memory")
-    graph = MemoryGraph.from_json(data, embedder=ctx.embedder) if data else MemoryGraph(embedder=ctx.embedder)
+    # Passage embeddings survive across revisions (same embedder, same passage ids).
+    cache = ctx._memory[1].embedding_cache if ctx._memory is not None else None
+    graph = (MemoryGraph.from_json(data, embedder=ctx.embedder, embedding_cache=cache)
+             if data else MemoryGraph(embedder=ctx.embedder))
     graph.drain_changes()  # what was loaded is not a change
     ctx._memory = (rev, graph)
     return graph

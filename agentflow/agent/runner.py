@@ -47,6 +47,9 @@ class RunResult(BaseModel):
     trajectory: str | None = None
     error: str | None = None
     removed_citations: list[str] = Field(default_factory=list)
+    #: The run's memory graph (node-link JSON) at the end; threads carry it to the
+    #: next turn. Not part of ``to_json()``.
+    memory: dict[str, Any] | None = Field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The documented ``--json`` shape."""
@@ -139,8 +142,14 @@ class Runner:
     # -- public ----------------------------------------------------------------
 
     def run(self, question: str, *, run_id: str | None = None, trajectory: str | Path | None = None,
-            on_event: EventSink | None = None) -> RunResult:
-        """Run ``question`` to the end; failures give a result with status ``error``."""
+            on_event: EventSink | None = None, memory: dict[str, Any] | None = None,
+            metadata: dict[str, Any] | None = None) -> RunResult:
+        """Run ``question`` to the end; failures give a result with status ``error``.
+
+        ``memory`` seeds the run's memory graph (``MemoryGraph.to_json()``, e.g. from an
+        earlier turn of a thread), so evidence found before is reused, not searched again.
+        ``metadata`` is recorded in ``run.json`` and the trajectory (e.g. a thread id).
+        """
         if not question or not question.strip():
             raise UserError("the question is empty")
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
@@ -151,13 +160,16 @@ class Runner:
         folder.mkdir(parents=True, exist_ok=True)
         meta = {"run_id": run_id, "question": question, "graph": self.graph_name, "trajectory": str(traj),
                 "budget": self.budget.model_dump(), "settings": self.settings.model_dump(),
-                "config": self.components.describe()}
+                "config": self.components.describe(), "metadata": metadata or {}}
         (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         recorder = TrajectoryRecorder(traj, run_id)
         recorder.record("run_start", question=question, graph=self.graph_name,
                         config={**meta["config"], "budget": meta["budget"], "settings": meta["settings"]},
-                        model=self.components.llm.name, versions=package_versions())
-        initial = {"run_id": run_id, "question": question, "usage": new_usage(), "memory_rev": 0}
+                        model=self.components.llm.name, versions=package_versions(),
+                        metadata=metadata or {}, seeded_memory=bool(memory))
+        initial: dict[str, Any] = {"run_id": run_id, "question": question, "usage": new_usage(), "memory_rev": 0}
+        if memory:
+            initial["memory"] = memory
         return self._drive(initial, run_id, question, recorder, on_event)
 
     def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunResult:
@@ -198,7 +210,7 @@ class Runner:
             status=state.get("status") or ERROR, citations=state.get("citations") or [],
             sub_questions=_sub_question_report(state), evidence=state.get("evidence") or [],
             usage=state.get("usage") or new_usage(), trajectory=str(recorder.path) if recorder.path else None,
-            removed_citations=state.get("removed_citations") or [],
+            removed_citations=state.get("removed_citations") or [], memory=state.get("memory"),
         )
         if error is not None:
             result.status, result.error = ERROR, f"{type(error).__name__}: {error}"

@@ -79,6 +79,9 @@ def validate_plan(plan: Plan, question: str, max_steps: int) -> str | None:
     if len(steps) > max_steps:
         return f"the plan has {len(steps)} sub-questions, more than the limit of {max_steps}"
     q_words = content_words(question)
+    texts = [" ".join(sorted(content_words(s.question))) for s in steps]
+    if len(set(texts)) < len(texts):
+        return "the plan repeats a sub-question"
     covered: set[str] = set()
     for i, step in enumerate(steps, 1):
         text = step.question.strip()

@@ -11,7 +11,7 @@ import os
 import typer
 
 from agentflow import __version__
-from agentflow.cli import corpus
+from agentflow.cli import corpus, research
 from agentflow.cli.output import set_debug
 
 # Nothing agentflow runs may phone home or fetch models: everything is local.
@@ -46,6 +46,7 @@ def _root(
 
 
 corpus.register(app)
+research.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,80 @@
+"""``agentflow ask`` and ``agentflow show``: run the research graph, read trajectories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from agentflow.cli.output import cli_errors, console, out, print_json
+from agentflow.cli.progress import LiveProgress, render_result
+from agentflow.errors import UserError
+
+STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store)."
+
+
+@cli_errors
+def ask_cmd(
+    question: Optional[str] = typer.Argument(None, help="The question to research."),
+    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    llm: Optional[str] = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
+    graph: str = typer.Option("deep_research", "--graph", help="deep_research | rag | react."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder (default: the store's)."),
+    chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help="Chroma server URL instead of a local store."),
+    max_llm_calls: int = typer.Option(30, "--max-llm-calls", min=1, help="Budget: LLM calls."),
+    max_searches: int = typer.Option(20, "--max-searches", min=1, help="Budget: searches."),
+    max_tokens: int = typer.Option(80_000, "--max-tokens", min=1, help="Budget: prompt + completion tokens."),
+    max_seconds: float = typer.Option(600.0, "--max-seconds", min=1, help="Budget: wall time."),
+    trajectory: Optional[Path] = typer.Option(None, "--trajectory", help="Write the trajectory here (default: the run's folder)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Resume the interrupted run with this id."),
+    run_id: Optional[str] = typer.Option(None, "--run-id", help="Give the run this id."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object, no live progress."),
+) -> None:
+    """Research a question: plan, search, read, verify, answer with citations or refuse."""
+    from agentflow.agent.api import Agent
+    from agentflow.agent.budget import Budget
+    from agentflow.agent.runner import Runner
+    from agentflow.config import runs_dir
+
+    if (question is None) == (resume is None):
+        raise UserError("give either a QUESTION or --resume RUN_ID")
+    budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
+                    max_seconds=max_seconds)
+    if resume is not None:
+        meta = Runner.load_meta(runs_dir(), resume)
+        cfg: dict[str, Any] = meta.get("config", {})
+        agent = Agent(store or cfg.get("store"), llm=llm or cfg.get("llm"), graph=meta.get("graph", graph),
+                      embedder=embedder, chroma_url=chroma_url, budget=Budget(**meta.get("budget", {})))
+    else:
+        agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget)
+    if as_json:
+        result = agent.resume(resume) if resume else agent.ask(question or "", run_id=run_id, trajectory=trajectory)
+        print_json(result.to_json())
+    else:
+        with LiveProgress(console, question or f"resuming {resume}") as progress:
+            if resume:
+                result = agent.resume(resume, on_event=progress.on_event)
+            else:
+                result = agent.ask(question or "", run_id=run_id, trajectory=trajectory, on_event=progress.on_event)
+        render_result(out, result)
+    if result.status == "error":
+        raise typer.Exit(1)
+
+
+@cli_errors
+def show_cmd(
+    trajectory: Path = typer.Argument(..., help="A trajectory file (JSONL)."),
+    full: bool = typer.Option(False, "--full", help="Show every prompt and raw output in full."),
+) -> None:
+    """Render a trajectory readably: steps, LLM calls, searches, memory, the answer."""
+    from agentflow.cli.show import render_trajectory
+    from agentflow.trajectory import read_trajectory
+
+    render_trajectory(out, read_trajectory(trajectory), full=full)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the research commands to the main app."""
+    app.command("ask")(ask_cmd)
+    app.command("show")(show_cmd)

@@ -1,0 +1,73 @@
+"""Kill a real run with SIGKILL mid-way and resume it from the SQLite checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.research_fixtures import THREE_HOP, build_store
+
+SCRIPT = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from agentflow import Agent
+from tests.research_fixtures import oracle, node_of
+
+mode, store, out, run_id = sys.argv[1:5]
+calls = []
+inner = oracle()
+def fn(messages, schema):
+    node = node_of(messages)
+    calls.append(node)
+    Path(out).write_text(json.dumps(calls))
+    if mode == "first" and len(calls) == 4:   # the 4th call: hang until killed
+        Path(out + ".hang").write_text("hanging")
+        time.sleep(120)
+    return inner._fn(messages, schema)
+from agentflow.llm import ScriptedLLM
+agent = Agent(store, llm=ScriptedLLM(fn=fn), embedder="hash")
+result = agent.ask({question!r}, run_id=run_id) if mode == "first" else agent.resume(run_id)
+Path(out + ".result").write_text(json.dumps(result.to_json()))
+"""
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_without_repeating_completed_llm_calls(tmp_path: Path, repo_root: Path) -> None:
+    store = build_store(tmp_path)
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT.format(root=str(repo_root), question=THREE_HOP), encoding="utf-8")
+    env = {**os.environ, "AGENTFLOW_HOME": str(tmp_path / "home")}
+    first_out, second_out = tmp_path / "first.json", tmp_path / "second.json"
+
+    proc = subprocess.Popen([sys.executable, str(script), "first", str(store), str(first_out), "run-1"], env=env)
+    deadline = time.time() + 120
+    while not Path(str(first_out) + ".hang").exists():
+        assert proc.poll() is None, "the first process ended before reaching the hang"
+        assert time.time() < deadline, "timed out waiting for the run to reach its 4th LLM call"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    first_calls = json.loads(first_out.read_text())
+    assert first_calls == ["plan", "read", "verify", "read"]  # killed inside the 2nd read
+
+    subprocess.run([sys.executable, str(script), "second", str(store), str(second_out), "run-1"], env=env,
+                   check=True, timeout=300)
+    second_calls = json.loads(second_out.read_text())
+    result = json.loads(Path(str(second_out) + ".result").read_text())
+    assert result["status"] == "answered" and result["answer"] == "Parvania"
+    # Completed steps (plan, the first sub-question's read and verify) are not repeated;
+    # only the node that was interrupted runs again.
+    assert second_calls[0] == "read" and "plan" not in second_calls
+    assert second_calls.count("read") == 2 and second_calls[-1] == "answer"
+    trajectory = tmp_path / "home" / "runs" / "run-1" / "trajectory.jsonl"
+    events = [json.loads(line) for line in trajectory.read_text().splitlines()]
+    assert sum(e["type"] == "run_resumed" for e in events) == 1
+    assert events[-1]["type"] == "final" and events[-1]["status"] == "answered"

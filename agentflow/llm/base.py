@@ -34,7 +34,7 @@ REASK_TEMPLATE = (
 
 def as_messages(messages: Messages) -> list[ChatMessage]:
     """Accept ChatMessage objects or plain ``{"role", "content"}`` dicts."""
-    return [m if isinstance(m, ChatMessage) else ChatMessage(**m) for m in messages]
+    return [m if isinstance(m, ChatMessage) else ChatMessage.model_validate(m) for m in messages]
 
 
 def schema_of(output_type: type[BaseModel]) -> dict[str, Any]:

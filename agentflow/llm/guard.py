@@ -36,13 +36,18 @@ def is_loopback(url: str) -> bool:
 
 
 def check_request_allowed(url: str) -> None:
-    """Raise :class:`NetworkBlockedError` if a request to ``url`` is not allowed now."""
-    env = _env_mode()
-    blocked = _state["blocked"] or env in {"1", "true", "yes", "loopback"}
-    if not blocked:
-        return
-    loopback_ok = _state["loopback"] or env == "loopback"
-    if loopback_ok and is_loopback(url):
+    """Raise :class:`NetworkBlockedError` if a request to ``url`` is not allowed now.
+
+    Inside :func:`block_network` the in-process switch decides alone (so a test's
+    ``loopback`` fixture means what it says); otherwise ``AGENTFLOW_BLOCK_NETWORK``
+    does, which is how subprocesses started by tests inherit the guard.
+    """
+    if _state["blocked"]:
+        blocked, loopback_ok = True, _state["loopback"]
+    else:
+        env = _env_mode()
+        blocked, loopback_ok = env in {"1", "true", "yes", "loopback"}, env == "loopback"
+    if not blocked or (loopback_ok and is_loopback(url)):
         return
     raise NetworkBlockedError(
         f"request to {url} refused: network requests are blocked (tests). "

@@ -151,9 +151,8 @@ def test_backend_failure_gives_error_status(store: Path) -> None:
 
 
 def test_missing_store_is_a_user_error(tmp_path: Path) -> None:
-    agent = Agent(tmp_path / "nothing", llm=oracle(), embedder="hash")
     with pytest.raises(UserError, match="agentflow ingest"):
-        agent.ask(TWO_HOP)
+        Agent(tmp_path / "nothing", llm=oracle(), embedder="hash")
 
 
 def test_prompt_size_stays_flat_as_the_run_goes_on(store: Path) -> None:

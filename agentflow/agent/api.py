@@ -1,11 +1,17 @@
-"""The Python API: :class:`Agent`.
+"""The Python API: :class:`Agent`, and :class:`AsyncAgent` for asyncio applications.
 
     from agentflow import Agent
     agent = Agent(store="./store", llm="local")
     result = agent.ask("Who founded the company that published X?")
     print(result.answer, result.status, [c["id"] for c in result.citations])
 
-    async for event in agent.astream("..."):   # progress events, then {"type": "final", ...}
+    # threads: a follow-up starts from the memory graph of the earlier turns
+    agent.ask("Where was its founder born?", thread_id="chat-42")
+
+    from agentflow import AsyncAgent
+    agent = AsyncAgent(store="./store", llm="local")
+    result = await agent.ask("...", thread_id="chat-42")
+    async for event in agent.astream("...", thread_id="chat-42"):   # progress, then {"type": "final"}
         print(event)
 """
 
@@ -13,14 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentflow.agent.budget import Budget
+from agentflow.agent.budget import Budget, new_usage
+from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
 from agentflow.agent.runner import EventSink, Runner, RunResult
+from agentflow.errors import AgentflowError, UserError
+from agentflow.threads import CANCELLED, Thread, ThreadStore, open_thread_store
+from agentflow.trajectory import TrajectoryRecorder
 
 if TYPE_CHECKING:
     from agentflow.embed.base import Embedder
@@ -28,7 +42,29 @@ if TYPE_CHECKING:
     from agentflow.store.corpus import CorpusStore
     from agentflow.tools.base import SearchTool
 
-__all__ = ["Agent", "RunResult"]
+__all__ = ["Agent", "AsyncAgent", "RunCancelledError", "RunHandle", "RunResult"]
+
+
+class RunCancelledError(AgentflowError):
+    """The run was cancelled by its caller (``cancel`` set, or a stream closed early)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was cancelled before it finished")
+        self.run_id = run_id
+
+
+class _CancelSignal(BaseException):
+    """Raised from the progress sink to stop a cancelled run at its next event.
+
+    A BaseException on purpose: the run context swallows ``Exception`` from progress
+    sinks (a broken sink must not break a run), and this one must get through. It
+    never leaves :meth:`Agent.ask`, which turns it into :class:`RunCancelledError`.
+    """
+
+
+def new_run_id() -> str:
+    """A run id in the runner's format: a timestamp plus random hex."""
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
 
 
 class Agent:
@@ -37,8 +73,10 @@ class Agent:
     ``llm`` is a model string (``local``, ``local:/path.gguf``,
     ``openai:gpt-4o-mini``, ``openai:MODEL@http://host:port/v1``) or an
     :class:`~agentflow.llm.base.LLM`; ``graph`` is ``deep_research`` (default),
-    ``rag`` or ``react``. Models and the store load once and are reused by every
-    call.
+    ``rag`` or ``react``. ``threads`` is where conversation threads live: a
+    :class:`~agentflow.threads.ThreadStore`, ``sqlite:PATH``, ``postgres:DSN`` or None
+    (SQLite under ``$AGENTFLOW_HOME``, opened on first use). Models and the store load
+    once and are reused by every call.
     """
 
     def __init__(
@@ -56,40 +94,289 @@ class Agent:
         use_corpus_graph: bool = True,
         runs_dir: str | Path | None = None,
         checkpoint_db: str | Path | None = None,
+        threads: str | ThreadStore | None = None,
     ) -> None:
         self.components = Components(llm=llm, store=store, embedder=embedder, chroma_url=chroma_url,
                                      tools=tools, mode=mode, use_corpus_graph=use_corpus_graph)
         self.runner = Runner(self.components, graph=graph, budget=budget, settings=settings,
                              checkpoint_db=checkpoint_db, runs=runs_dir)
+        # Open the store (and load its embedder) now: a missing store is a clear error
+        # at construction, not halfway through the first run.
+        self.components.tools  # noqa: B018
+        self._threads_spec = threads
+        self._threads: ThreadStore | None = threads if isinstance(threads, ThreadStore) else None
+        self._threads_lock = threading.Lock()
+        self._async: AsyncAgent | None = None
 
     @property
     def llm(self) -> LLM:
         """The LLM backend this agent uses."""
         return self.components.llm
 
-    def ask(self, question: str, *, run_id: str | None = None, trajectory: str | Path | None = None,
-            on_event: EventSink | None = None) -> RunResult:
-        """Research ``question`` and return the answer with citations, or a refusal."""
-        return self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=on_event)
+    @property
+    def threads(self) -> ThreadStore:
+        """The thread store (opened on first use)."""
+        with self._threads_lock:
+            if self._threads is None:
+                spec = self._threads_spec if isinstance(self._threads_spec, str) else None
+                self._threads = open_thread_store(spec)
+            return self._threads
+
+    def ask(
+        self,
+        question: str,
+        *,
+        thread_id: str | None = None,
+        owner: str = "",
+        run_id: str | None = None,
+        trajectory: str | Path | None = None,
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
+        """Research ``question`` and return the answer with citations, or a refusal.
+
+        With ``thread_id`` the question is a turn of that conversation (created on first
+        use): the run starts from the memory the thread's last turn ended with, and the
+        turn is recorded. ``owner`` scopes threads (the server passes the API key's
+        hash). Setting ``cancel`` stops the run at its next step and raises
+        :class:`RunCancelledError`.
+        """
+        if not question or not question.strip():
+            raise UserError("the question is empty")
+        if thread_id is None and cancel is None:
+            return self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=on_event)
+        run_id = run_id or new_run_id()
+        sink = _cancellable_sink(on_event, cancel, thread_id)
+        index, memory = (None, None)
+        if thread_id is not None:
+            index, memory = self.threads.start_turn(thread_id, question=question, run_id=run_id, owner=owner)
+        metadata = {"thread_id": thread_id, "turn": index} if thread_id is not None else None
+        try:
+            result = self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=sink,
+                                     memory=memory, metadata=metadata)
+        except _CancelSignal:
+            self._close_cancelled(run_id)
+            if thread_id is not None and index is not None:
+                self.threads.finish_turn(thread_id, index, status=CANCELLED, error="cancelled by the caller")
+            raise RunCancelledError(run_id) from None
+        except BaseException as exc:
+            if thread_id is not None and index is not None:
+                self.threads.finish_turn(thread_id, index, status=ERROR, error=f"{type(exc).__name__}: {exc}")
+            raise
+        if thread_id is not None and index is not None:
+            summary = result.to_json()
+            self.threads.finish_turn(thread_id, index, status=result.status, answer=result.answer,
+                                     citations=result.citations, usage=summary["usage"], error=result.error,
+                                     memory=result.memory)
+        return result
+
+    def thread(self, thread_id: str, *, owner: str = "") -> Thread | None:
+        """A thread's turns (question, answer, citations, run id, status), or None.
+        A turn still ``running`` after the run time budget reads as ``interrupted``."""
+        return self.threads.get(thread_id, owner=owner, stale_after_s=self.runner.budget.max_seconds + 60)
 
     def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunResult:
         """Finish an interrupted run from its last completed step."""
         return self.runner.resume(run_id, on_event=on_event)
 
     async def aask(self, question: str, **kwargs: Any) -> RunResult:
-        """Async :meth:`ask` (the run happens in a worker thread)."""
-        return await asyncio.to_thread(self.ask, question, **kwargs)
+        """Async :meth:`ask` (the run happens in a worker thread; see :class:`AsyncAgent`)."""
+        return await self._async_agent().ask(question, **kwargs)
 
     async def astream(self, question: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
-        """Progress events of a run as they happen, ending with ``{"type": "final", ...}``."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-        def sink(event: dict[str, Any]) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
-
-        task = asyncio.create_task(asyncio.to_thread(self.ask, question, on_event=sink, **kwargs))
-        task.add_done_callback(lambda _: loop.call_soon_threadsafe(queue.put_nowait, None))
-        while (event := await queue.get()) is not None:
+        """Progress events of a run as they happen, ending with ``{"type": "final", ...}``;
+        leaving the loop early cancels the run."""
+        async for event in self._async_agent().astream(question, **kwargs):
             yield event
-        await task  # re-raise a failure of the run itself
+
+    def _async_agent(self) -> AsyncAgent:
+        with self._threads_lock:
+            if self._async is None:
+                self._async = AsyncAgent(self)
+            return self._async
+
+    def _close_cancelled(self, run_id: str) -> None:
+        """End a cancelled run's trajectory with an error and a final event, so readers of
+        trajectories see how it ended (its checkpoint stays: it can still be resumed)."""
+        try:
+            path = Runner.load_meta(self.runner.runs, run_id)["trajectory"]
+        except UserError:
+            return
+        recorder = TrajectoryRecorder(path, run_id)
+        message = "cancelled by the caller (e.g. the client disconnected)"
+        recorder.record("error", message=message, error_type="RunCancelled")
+        recorder.record("final", answer="", status=ERROR, citations=[], sub_questions=[], evidence=[],
+                        retrieved_ids=[], usage=new_usage(), removed_citations=[],
+                        error=f"RunCancelled: {message}")
+        recorder.close()
+
+
+def _cancellable_sink(on_event: EventSink | None, cancel: threading.Event | None,
+                      thread_id: str | None) -> EventSink:
+    def sink(event: dict[str, Any]) -> None:
+        final = event.get("type") == "final"
+        if cancel is not None and cancel.is_set() and not final:
+            raise _CancelSignal()
+        if final and thread_id is not None:
+            event = {**event, "thread_id": thread_id}
+        if on_event is not None:
+            on_event(event)
+
+    return sink
+
+
+_END = object()
+
+
+class RunHandle:
+    """A run started by :meth:`AsyncAgent.start`: its progress events as they come, its
+    result, and a way to cancel it. Events can be iterated once."""
+
+    def __init__(self, run_id: str, thread_id: str | None, future: Future[RunResult],
+                 queue: asyncio.Queue[Any] | None, cancel: threading.Event, stamps: dict[str, float]) -> None:
+        self.run_id = run_id
+        self.thread_id = thread_id
+        self._future = future
+        self._queue = queue
+        self._cancel = cancel
+        self._stamps = stamps  # perf_counter() when submitted, started by a worker, finished
+
+    @property
+    def timing(self) -> dict[str, float]:
+        """Seconds spent waiting for a worker (``queued_s``) and in the worker (``run_s``:
+        the thread's bookkeeping and the graph)."""
+        s = self._stamps
+        out: dict[str, float] = {}
+        if "started" in s:
+            out["queued_s"] = round(s["started"] - s["submitted"], 4)
+            if "finished" in s:
+                out["run_s"] = round(s["finished"] - s["started"], 4)
+        return out
+
+    @property
+    def done(self) -> bool:
+        """True once the worker has finished (answered, failed or stopped after a cancel)."""
+        return self._future.done()
+
+    def cancel(self) -> None:
+        """Ask the run to stop at its next step (it raises :class:`RunCancelledError`)."""
+        self._cancel.set()
+
+    def add_done_callback(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` (in the worker thread, or now if done) once the worker is free
+        again, which is later than a cancel: the run stops at its next step."""
+        self._future.add_done_callback(lambda _: fn())
+
+    async def result(self) -> RunResult:
+        """The run's result (raises what the run raised). Cancelling the awaiting task
+        cancels the run."""
+        wrapped = asyncio.wrap_future(self._future)
+        try:
+            return await asyncio.shield(wrapped)
+        except asyncio.CancelledError:
+            self.cancel()
+            # Nobody will read the outcome now; keep asyncio from logging it as lost.
+            wrapped.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+            raise
+
+    async def events(self, *, heartbeat_s: float | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Progress events until the run ends (the last one is ``{"type": "final"}`` unless
+        the run failed). With ``heartbeat_s``, ``{"type": "heartbeat"}`` comes whenever
+        nothing else did for that long. Closing the iterator early cancels the run."""
+        if self._queue is None:
+            raise UserError("this run was started with events=False: await result() instead")
+        queue, self._queue = self._queue, None
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), heartbeat_s) if heartbeat_s else await queue.get()
+                except TimeoutError:
+                    yield {"type": "heartbeat", "run_id": self.run_id}
+                    continue
+                if item is _END:
+                    break
+                yield item
+        finally:
+            if not self._future.done():
+                self.cancel()
+
+
+class AsyncAgent:
+    """An :class:`Agent` for asyncio applications: ``await agent.ask(...)`` and
+    ``async for event in agent.astream(...)``.
+
+    Runs are synchronous graphs; each runs in a worker thread of this agent's own
+    pool (``max_concurrent_runs`` workers; more runs wait for a free worker), so the
+    event loop never blocks. Pass an :class:`Agent` or the same options as ``Agent``.
+    """
+
+    def __init__(self, agent: Agent | None = None, *, max_concurrent_runs: int = 8, **agent_options: Any) -> None:
+        if agent is not None and agent_options:
+            raise UserError("pass either an Agent or Agent options to AsyncAgent, not both")
+        self.agent = agent if agent is not None else Agent(**agent_options)
+        self.max_concurrent_runs = max_concurrent_runs
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrent_runs, thread_name_prefix="agentflow-run")
+
+    def start(
+        self,
+        question: str,
+        *,
+        thread_id: str | None = None,
+        owner: str = "",
+        run_id: str | None = None,
+        trajectory: str | Path | None = None,
+        events: bool = True,
+    ) -> RunHandle:
+        """Start a run in a worker thread and return its handle (call from the event loop)."""
+        if not question or not question.strip():
+            raise UserError("the question is empty")
+        loop = asyncio.get_running_loop()
+        run_id = run_id or new_run_id()
+        cancel = threading.Event()
+        queue: asyncio.Queue[Any] | None = asyncio.Queue() if events else None
+
+        def to_loop(item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)  # type: ignore[union-attr]
+            except RuntimeError:  # the loop is gone: nobody will read, so stop the run
+                cancel.set()
+
+        stamps = {"submitted": time.perf_counter()}
+
+        def work() -> RunResult:
+            stamps["started"] = time.perf_counter()
+            try:
+                return self.agent.ask(question, thread_id=thread_id, owner=owner, run_id=run_id,
+                                      trajectory=trajectory, on_event=to_loop if events else None, cancel=cancel)
+            finally:
+                stamps["finished"] = time.perf_counter()  # before the future completes
+
+        future = self._pool.submit(work)
+        if queue is not None:
+            future.add_done_callback(lambda _: to_loop(_END))
+        return RunHandle(run_id, thread_id, future, queue, cancel, stamps)
+
+    async def ask(self, question: str, *, thread_id: str | None = None, owner: str = "",
+                  run_id: str | None = None, trajectory: str | Path | None = None) -> RunResult:
+        """Research ``question`` (a turn of ``thread_id`` if given); cancelling the awaiting
+        task cancels the run."""
+        handle = self.start(question, thread_id=thread_id, owner=owner, run_id=run_id,
+                            trajectory=trajectory, events=False)
+        return await handle.result()
+
+    async def astream(self, question: str, *, thread_id: str | None = None, owner: str = "",
+                      run_id: str | None = None, trajectory: str | Path | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Progress events of a run as they happen, ending with ``{"type": "final", ...}``.
+        Leaving the loop early cancels the run; a run that failed raises here."""
+        handle = self.start(question, thread_id=thread_id, owner=owner, run_id=run_id, trajectory=trajectory)
+        async for event in handle.events():
+            yield event
+        await handle.result()
+
+    async def thread(self, thread_id: str, *, owner: str = "") -> Thread | None:
+        """A thread's turns, or None (see :meth:`Agent.thread`)."""
+        return await asyncio.to_thread(self.agent.thread, thread_id, owner=owner)
+
+    def close(self) -> None:
+        """Stop accepting runs; runs in progress finish in the background."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -50,7 +50,7 @@ def cli_errors(fn: F) -> F:
                 console.print_exception()
             kind = "error" if isinstance(exc, AgentflowError) else f"error ({type(exc).__name__})"
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            console.print(f"[bold red]{kind}:[/] {msg}")
+            console.print(f"[bold red]{kind}:[/] {msg}", soft_wrap=True)
             if not _state["debug"] and not isinstance(exc, UserError):
                 console.print("[dim]run again with --debug for the traceback[/]")
             raise typer.Exit(2 if isinstance(exc, UserError) else 1) from None

@@ -23,7 +23,11 @@ class CorpusSearch(SearchTool):
         self.store = store
         self.mode = mode
         self.candidates = candidates
-        self._graph = store.corpus_graph() if use_graph and hasattr(store, "corpus_graph") else None
+        self._graph = None
+        if use_graph:
+            from agentflow.store.graph_index import corpus_graph_for
+
+            self._graph = corpus_graph_for(store)
 
     def search(self, query: str, *, k: int = 5) -> list[SearchHit]:
         """Top ``k`` passages for ``query``."""

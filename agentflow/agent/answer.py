@@ -45,7 +45,9 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         s["id"]: supporting_passages(s["answer"], [lookup[p] for p in s["evidence_ids"] if p in lookup])
         for s in answered
     }
-    background = rank_evidence(*[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
+    ranks = state.get("ranks") or {}
+    fused = sorted(ranks, key=lambda pid: -ranks[pid])
+    background = rank_evidence(fused, *[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED

@@ -17,6 +17,9 @@ from agentflow.records import SearchHit
 from agentflow.tools.memory_search import MemorySearch
 
 
+RRF_K = 5
+
+
 def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
     text = sq["resolved"] or sq["text"]
     if sq["rounds"] == 0:
@@ -46,6 +49,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     k = ctx.settings.k
     fresh: dict[str, SearchHit] = {}
     retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
+    ranks: dict[str, float] = dict(state.get("ranks") or {})  # fused rank of each id over all queries
     for query in queries:
         for tool in ctx.tools:
             if not search_budget_left(usage, ctx.budget):
@@ -59,6 +63,10 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             for h in new:
                 fresh[h.id] = h
             retrieved.extend(h.id for h in hits)
+            for r, h in enumerate(hits):
+                # reciprocal-rank fusion over every query of the run (small k: the top
+                # ranks of each hop's query dominate the run's evidence order)
+                ranks[h.id] = ranks.get(h.id, 0.0) + 1.0 / (RRF_K + r + 1)
             ctx.recorder.record(
                 "tool_call", node="search", sub_question=sq["id"], tool=tool.name, query=query,
                 mode=tool.mode, k=k, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],
@@ -88,6 +96,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         "sub_questions": sub_questions,
         "candidates": [h.model_dump() for h in ranked],
         "retrieved": list(dict.fromkeys(retrieved)),
+        "ranks": ranks,
         "usage": usage,
         **save_memory(graph, state, ctx, node="search", sub_question=sq["id"]),
     }

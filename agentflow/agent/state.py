@@ -27,6 +27,7 @@ class ResearchState(TypedDict, total=False):
     current: str | None  # id of the sub-question being worked on
     candidates: list[dict[str, Any]]  # passages shown to the reader this round
     retrieved: list[str]  # every passage id a tool returned in this run (citation check)
+    ranks: dict[str, float]  # reciprocal-rank fusion of every corpus search of the run
     reading: dict[str, Any]  # the reader's last result for `current`
     memory: dict[str, Any]  # MemoryGraph.to_json()
     memory_rev: int

@@ -137,9 +137,9 @@ class Agent:
 
         With ``thread_id`` the question is a turn of that conversation (created on first
         use): the run starts from the memory the thread's last turn ended with, and the
-        turn is recorded. ``owner`` scopes threads (the server passes the API key's
-        hash). Setting ``cancel`` stops the run at its next step and raises
-        :class:`RunCancelledError`.
+        turn is recorded (``on_event`` first gets ``{"type": "turn", "turn": N}``).
+        ``owner`` scopes threads (the server passes the API key's hash). Setting
+        ``cancel`` stops the run at its next step and raises :class:`RunCancelledError`.
         """
         if not question or not question.strip():
             raise UserError("the question is empty")
@@ -152,6 +152,8 @@ class Agent:
             index, memory = self.threads.start_turn(thread_id, question=question, run_id=run_id, owner=owner)
         metadata = {"thread_id": thread_id, "turn": index} if thread_id is not None else None
         try:
+            if index is not None and on_event is not None:
+                on_event({"type": "turn", "run_id": run_id, "thread_id": thread_id, "turn": index})
             result = self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=sink,
                                      memory=memory, metadata=metadata)
         except _CancelSignal:
@@ -226,6 +228,44 @@ def _cancellable_sink(on_event: EventSink | None, cancel: threading.Event | None
 
 
 _END = object()
+_HEARTBEAT = {"type": "heartbeat"}
+
+
+class _EventChannel:
+    """Events from a worker thread to the event loop, delivered in batches: the worker
+    wakes the loop once per batch rather than once per event, which keeps a loop that
+    serves many runs cheap (and quick to get the GIL back)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._items: list[Any] = []
+        self._pending = False
+        self._ready = asyncio.Event()
+
+    def put(self, item: Any) -> bool:
+        """Add an event (from any thread); False if the loop is gone."""
+        with self._lock:
+            self._items.append(item)
+            wake, self._pending = not self._pending, True
+        if wake:
+            try:
+                self._loop.call_soon_threadsafe(self._ready.set)
+            except RuntimeError:
+                return False
+        return True
+
+    async def take(self, timeout_s: float | None) -> list[Any]:
+        """Everything put since the last call (waits for at least one; ``[_HEARTBEAT]``
+        after ``timeout_s`` without any)."""
+        try:
+            await (asyncio.wait_for(self._ready.wait(), timeout_s) if timeout_s else self._ready.wait())
+        except TimeoutError:
+            return [_HEARTBEAT]
+        with self._lock:
+            items, self._items, self._pending = self._items, [], False
+        self._ready.clear()
+        return items
 
 
 class RunHandle:
@@ -233,13 +273,15 @@ class RunHandle:
     result, and a way to cancel it. Events can be iterated once."""
 
     def __init__(self, run_id: str, thread_id: str | None, future: Future[RunResult],
-                 queue: asyncio.Queue[Any] | None, cancel: threading.Event, stamps: dict[str, float]) -> None:
+                 channel: _EventChannel | None, cancel: threading.Event, stamps: dict[str, float]) -> None:
         self.run_id = run_id
         self.thread_id = thread_id
         self._future = future
-        self._queue = queue
+        self._channel = channel
         self._cancel = cancel
         self._stamps = stamps  # perf_counter() when submitted, started by a worker, finished
+        self._peeked: list[Any] | None = None
+        self._ended = False
 
     @property
     def timing(self) -> dict[str, float]:
@@ -279,26 +321,44 @@ class RunHandle:
             wrapped.add_done_callback(lambda f: None if f.cancelled() else f.exception())
             raise
 
-    async def events(self, *, heartbeat_s: float | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Progress events until the run ends (the last one is ``{"type": "final"}`` unless
-        the run failed). With ``heartbeat_s``, ``{"type": "heartbeat"}`` comes whenever
-        nothing else did for that long. Closing the iterator early cancels the run."""
-        if self._queue is None:
-            raise UserError("this run was started with events=False: await result() instead")
-        queue, self._queue = self._queue, None
+    async def started(self) -> None:
+        """Wait for the run's first event (for a thread's turn: the turn is recorded);
+        raise what the run raised if it ended before (e.g. a thread another key owns)."""
+        if self._peeked is None:
+            self._peeked = await self._take(None)
+        if self._peeked and self._peeked[0] is _END:
+            await self.result()
+
+    async def batches(self, *, heartbeat_s: float | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Progress events in the batches they arrived in; ``[{"type": "heartbeat"}]``
+        whenever nothing came for ``heartbeat_s``. Closing the iterator early cancels
+        the run."""
         try:
-            while True:
-                try:
-                    item = await asyncio.wait_for(queue.get(), heartbeat_s) if heartbeat_s else await queue.get()
-                except TimeoutError:
-                    yield {"type": "heartbeat", "run_id": self.run_id}
-                    continue
-                if item is _END:
-                    break
-                yield item
+            while not self._ended:
+                if self._peeked is not None:
+                    batch, self._peeked = self._peeked, None
+                else:
+                    batch = await self._take(heartbeat_s)
+                if _END in batch:
+                    self._ended = True
+                    batch = batch[:batch.index(_END)]
+                if batch:
+                    yield batch
         finally:
             if not self._future.done():
                 self.cancel()
+
+    async def events(self, *, heartbeat_s: float | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Progress events until the run ends (the last one is ``{"type": "final"}`` unless
+        the run failed); see :meth:`batches`."""
+        async for batch in self.batches(heartbeat_s=heartbeat_s):
+            for event in batch:
+                yield event
+
+    async def _take(self, timeout_s: float | None) -> list[Any]:
+        if self._channel is None:
+            raise UserError("this run was started with events=False: await result() instead")
+        return await self._channel.take(timeout_s)
 
 
 class AsyncAgent:
@@ -330,16 +390,13 @@ class AsyncAgent:
         """Start a run in a worker thread and return its handle (call from the event loop)."""
         if not question or not question.strip():
             raise UserError("the question is empty")
-        loop = asyncio.get_running_loop()
         run_id = run_id or new_run_id()
         cancel = threading.Event()
-        queue: asyncio.Queue[Any] | None = asyncio.Queue() if events else None
+        channel = _EventChannel(asyncio.get_running_loop()) if events else None
 
         def to_loop(item: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)  # type: ignore[union-attr]
-            except RuntimeError:  # the loop is gone: nobody will read, so stop the run
-                cancel.set()
+            if channel is not None and not channel.put(item):
+                cancel.set()  # the loop is gone: nobody will read, so stop the run
 
         stamps = {"submitted": time.perf_counter()}
 
@@ -352,9 +409,9 @@ class AsyncAgent:
                 stamps["finished"] = time.perf_counter()  # before the future completes
 
         future = self._pool.submit(work)
-        if queue is not None:
+        if channel is not None:
             future.add_done_callback(lambda _: to_loop(_END))
-        return RunHandle(run_id, thread_id, future, queue, cancel, stamps)
+        return RunHandle(run_id, thread_id, future, channel, cancel, stamps)
 
     async def ask(self, question: str, *, thread_id: str | None = None, owner: str = "",
                   run_id: str | None = None, trajectory: str | Path | None = None) -> RunResult:

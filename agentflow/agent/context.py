@@ -37,8 +37,9 @@ class ResearchSettings(BaseModel):
     read_k: int = 4  # passages shown to the reader per round
     max_rounds: int = 2  # search rounds per sub-question
     max_sub_questions: int = 4
-    memory_tokens: int = 350  # compact memory budget inside a prompt
-    passage_chars: int = 400  # a passage is cut to this many characters in prompts
+    memory_tokens: int = 200  # compact memory budget inside the reader's prompt
+    evidence_tokens: int = 600  # memory + passages shown to the reader, together
+    passage_chars: int = 600  # a passage is cut to at most this many characters in prompts
     react_steps: int = 4  # ReAct baseline: steps before it must answer
 
 

@@ -13,6 +13,7 @@ from agentflow.agent.grounding import best_sentences, entity_candidates, is_grou
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Reading
 from agentflow.agent.state import ResearchState
+from agentflow.llm.tokens import estimate_tokens
 from agentflow.memory.render import render_memory
 
 
@@ -26,15 +27,18 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     question = sq["resolved"] or sq["text"]
     passages = state.get("candidates") or []
     graph = load_memory(state, ctx)
-    limit = ctx.settings.passage_chars
-    shown = [{"title": p.get("title", ""), "text": p["text"][:limit]} for p in passages]
-    memory_text = render_memory(graph, question, budget_tokens=ctx.settings.memory_tokens,
+    settings = ctx.settings
+    memory_text = render_memory(graph, question, budget_tokens=settings.memory_tokens,
                                 sub_question_id=sq["mem_id"], k_passages=0) if passages else ""
+    # Memory and passages share one budget, so the prompt stays the same size however
+    # much the run has learnt (compact memory): passages get what memory leaves.
+    left = max(settings.evidence_tokens - estimate_tokens(memory_text), settings.evidence_tokens // 3)
+    limit = min(settings.passage_chars, 4 * left // max(1, len(passages)))
+    shown = [{"title": p.get("title", ""), "text": p["text"][:limit]} for p in passages]
     reading = None
     if passages:
         reading = ctx.ask(usage, node="read", prompt="read", output_type=Reading, sub_question=sq["id"],
                           max_tokens=200, passages=shown, memory=memory_text, question=question)
-        reading = reading  # keep name for clarity below
     facts: list[tuple[str, str]] = []  # (passage id, claim)
     if reading is not None:
         for f in reading.facts:

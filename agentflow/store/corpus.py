@@ -1,0 +1,380 @@
+"""The corpus store: passages in Chroma (dense) and bm25s (sparse), searched alone or fused.
+
+On disk a store is a folder::
+
+    <store>/store.json   manifest: embedder, dimension, collection, counts, fusion settings
+    <store>/chroma/      the Chroma database (absent when ``chroma_url`` points at a server)
+    <store>/bm25/        the BM25 index, rebuilt from the whole corpus after each ``add``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agentflow.config import resolve_store_dir
+from agentflow.embed import embedder_spec, resolve_embedder
+from agentflow.embed.base import Embedder
+from agentflow.errors import ConfigError, StoreMismatchError, StoreNotFoundError
+from agentflow.records import Passage, SearchHit
+from agentflow.store.bm25_index import IDS_FILE, BM25Index
+from agentflow.store.chroma_store import ChromaCollection
+from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
+
+MANIFEST_FILE = "store.json"
+DEFAULT_COLLECTION = "agentflow_corpus"
+#: Texts per embedding call in ``add``: big enough to keep the embedder busy, small
+#: enough for a progress bar that moves.
+EMBED_BATCH = 256
+
+SearchMode = Literal["hybrid", "dense", "bm25"]
+FusionMethod = Literal["weighted", "rrf"]
+SEARCH_MODES = ("hybrid", "dense", "bm25")
+FUSION_METHODS = ("weighted", "rrf")
+
+
+class AddResult(BaseModel):
+    """What one ``CorpusStore.add`` did: passages added, and passages skipped as already present."""
+
+    added: int
+    skipped: int
+
+
+class StoreManifest(BaseModel):
+    """The store's ``store.json``: what it was built with, so a reopen can check it."""
+
+    version: int = 1
+    embedder: str
+    embedder_spec: str
+    dim: int
+    collection: str = DEFAULT_COLLECTION
+    chroma_url: str | None = None
+    passages: int = 0
+    fusion: FusionMethod = "weighted"
+    dense_weight: float = 0.8
+    rrf_k: int = 60
+    candidates: int = 50
+    created: str
+    updated: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _read_manifest(path: Path) -> StoreManifest | None:
+    file = path / MANIFEST_FILE
+    if not file.is_file():
+        return None
+    return StoreManifest.model_validate_json(file.read_text())
+
+
+def embedding_text(passage: Passage) -> str:
+    """The text that is embedded and BM25-indexed for a passage: its title, a newline, its text."""
+    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+
+class CorpusStore:
+    """A folder of passages searchable by dense vectors, BM25, or both fused.
+
+    ``embedder=None`` means: the embedder the store was built with when it exists
+    and ``$AGENTFLOW_EMBEDDER`` is unset, else ``resolve_embedder(None)``. An
+    embedder other than the one in the manifest raises ``StoreMismatchError``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        embedder: str | Embedder | None = None,
+        chroma_url: str | None = None,
+        collection: str = DEFAULT_COLLECTION,
+        fusion: FusionMethod | None = None,
+        dense_weight: float | None = None,
+    ) -> None:
+        self.path = resolve_store_dir(path)
+        self.manifest = _read_manifest(self.path)
+        if self.manifest and self.manifest.collection != collection:
+            raise StoreMismatchError(
+                f"the store at {self.path} holds the collection {self.manifest.collection!r}, "
+                f"not {collection!r}: pass collection={self.manifest.collection!r} "
+                "or use another store"
+            )
+        self.embedder = self._choose_embedder(embedder)
+        self.collection = collection
+        self.chroma_url = chroma_url
+        self.fusion: FusionMethod = fusion or (
+            self.manifest.fusion if self.manifest else "weighted"
+        )
+        if self.fusion not in FUSION_METHODS:
+            raise ConfigError(
+                f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSION_METHODS)}"
+            )
+        self.dense_weight = (
+            dense_weight
+            if dense_weight is not None
+            else (self.manifest.dense_weight if self.manifest else 0.8)
+        )
+        self.rrf_k = self.manifest.rrf_k if self.manifest else 60
+        self.candidates = self.manifest.candidates if self.manifest else 50
+        self._chroma = ChromaCollection(
+            collection, path=None if chroma_url else self.path / "chroma", chroma_url=chroma_url
+        )
+        self._bm25: BM25Index | None = None
+        self._bm25_stamp: float | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open_existing(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        embedder: str | Embedder | None = None,
+        chroma_url: str | None = None,
+        collection: str = DEFAULT_COLLECTION,
+    ) -> CorpusStore:
+        """Open a store that already holds passages.
+
+        Raises ``StoreNotFoundError`` if it is missing or empty.
+        """
+        folder = resolve_store_dir(path)
+        missing = StoreNotFoundError(
+            f"no corpus at {folder}: run `agentflow ingest FILES --store {folder}` first"
+        )
+        if not (folder / MANIFEST_FILE).is_file():
+            raise missing
+        store = cls(folder, embedder=embedder, chroma_url=chroma_url, collection=collection)
+        if store.count() == 0:
+            raise missing
+        return store
+
+    def _choose_embedder(self, embedder: str | Embedder | None) -> Embedder:
+        built = self.manifest
+        if embedder is None and built and not os.environ.get("AGENTFLOW_EMBEDDER"):
+            embedder = built.embedder_spec
+        chosen = resolve_embedder(embedder)
+        if built and (
+            chosen.name != built.embedder or (chosen.dim and built.dim and chosen.dim != built.dim)
+        ):
+            raise StoreMismatchError(
+                f"the store at {self.path} was built with the embedder {built.embedder!r} "
+                f"({built.dim} dimensions), not {chosen.name!r}: use --embedder "
+                f"{built.embedder_spec} or ingest into a new store"
+            )
+        return chosen
+
+    # -- size and lookup ---------------------------------------------------------
+
+    def count(self) -> int:
+        """Number of passages in the store."""
+        return self._chroma.count()
+
+    def get(self, ids: Sequence[str]) -> list[Passage]:
+        """The passages with these ids, in the order asked; unknown ids are left out."""
+        found = self._chroma.get(list(dict.fromkeys(ids)))
+        out = []
+        for doc_id in ids:
+            if doc_id in found:
+                text, meta = found[doc_id]
+                out.append(_passage(doc_id, text, meta))
+        return out
+
+    def iter_passages(self) -> Iterator[Passage]:
+        """Every passage in the store, page by page (for building side indexes)."""
+        for doc_id, text, meta in self._chroma.iter_all():
+            yield _passage(doc_id, text, meta)
+
+    # -- ingestion -----------------------------------------------------------------
+
+    def add(self, passages: Sequence[Passage], *, progress: bool = False) -> AddResult:
+        """Embed and add the passages not yet in the store (by id), then rebuild the BM25 index."""
+        unique: dict[str, Passage] = {}
+        for p in passages:
+            unique.setdefault(p.id, p)
+        present = self._chroma.existing_ids(list(unique))
+        new = [p for doc_id, p in unique.items() if doc_id not in present]
+        skipped = len(passages) - len(new)
+        if new:
+            self._embed_and_add(new, progress=progress)
+        if new or not (self.path / "bm25" / IDS_FILE).is_file():
+            self.rebuild_bm25()
+        self._write_manifest()
+        return AddResult(added=len(new), skipped=skipped)
+
+    def _embed_and_add(self, passages: list[Passage], *, progress: bool) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        # Similar lengths in one batch mean little padding: the same gain the embedder
+        # gets from sorting when it is handed all texts at once.
+        passages = sorted(passages, key=lambda p: len(p.title) + len(p.text), reverse=True)
+        with Progress(
+            TextColumn("embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not progress,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("embedding", total=len(passages))
+            for start in range(0, len(passages), EMBED_BATCH):
+                batch = passages[start : start + EMBED_BATCH]
+                vectors = self.embedder.embed([embedding_text(p) for p in batch])
+                # Added batch by batch, so an interrupted ingestion keeps what it embedded
+                # and a re-run only embeds the rest.
+                self._chroma.add(
+                    [p.id for p in batch],
+                    vectors,
+                    [p.text for p in batch],
+                    [{"title": p.title, "source": p.source, "chunk": p.chunk} for p in batch],
+                )
+                bar.advance(task, len(batch))
+
+    def rebuild_bm25(self) -> None:
+        """Rebuild the BM25 index from every passage in Chroma and save it."""
+        ids: list[str] = []
+        texts: list[str] = []
+        for doc_id, text, meta in self._chroma.iter_all():
+            ids.append(doc_id)
+            texts.append(embedding_text(_passage(doc_id, text, meta)))
+        index = BM25Index.build(ids, texts)
+        index.save(self.path / "bm25")
+        with self._lock:
+            self._bm25 = index
+            self._bm25_stamp = self._bm25_mtime()
+
+    def _write_manifest(self) -> None:
+        now = _now()
+        old = self.manifest
+        self.manifest = StoreManifest(
+            embedder=self.embedder.name,
+            embedder_spec=embedder_spec(self.embedder),
+            dim=self.embedder.dim or (old.dim if old else 0),
+            collection=self.collection,
+            chroma_url=self.chroma_url,
+            passages=self.count(),
+            fusion=self.fusion,
+            dense_weight=self.dense_weight,
+            rrf_k=self.rrf_k,
+            candidates=self.candidates,
+            created=old.created if old else now,
+            updated=now,
+        )
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / (MANIFEST_FILE + ".tmp")
+        tmp.write_text(json.dumps(self.manifest.model_dump(), indent=2) + "\n")
+        tmp.replace(self.path / MANIFEST_FILE)
+
+    # -- search --------------------------------------------------------------------
+
+    def _bm25_mtime(self) -> float | None:
+        try:
+            return (self.path / "bm25" / IDS_FILE).stat().st_mtime
+        except OSError:
+            return None
+
+    def _bm25_index(self) -> BM25Index:
+        with self._lock:
+            stamp = self._bm25_mtime()
+            # Reload when another process re-ingested since we loaded it.
+            if self._bm25 is None or stamp != self._bm25_stamp:
+                if stamp is None:
+                    self._bm25, self._bm25_stamp = None, None
+                else:
+                    self._bm25 = BM25Index.load(self.path / "bm25")
+                    self._bm25_stamp = stamp
+        if self._bm25 is None or len(self._bm25) != self.count():
+            # Missing or out of step with Chroma (an interrupted ingestion, a shared server).
+            self.rebuild_bm25()
+        assert self._bm25 is not None
+        return self._bm25
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        candidates: int | None = None,
+        fusion: FusionMethod | None = None,
+    ) -> list[SearchHit]:
+        """The ``k`` best passages for ``query``.
+
+        ``hybrid`` fuses the top ``candidates`` of dense and BM25 search with ``fusion``
+        (default: the store's, weighted 0.8 dense / 0.2 BM25 unless set otherwise).
+        """
+        return self.search_many([query], k=k, mode=mode, candidates=candidates, fusion=fusion)[0]
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        *,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        candidates: int | None = None,
+        fusion: FusionMethod | None = None,
+    ) -> list[list[SearchHit]]:
+        """:meth:`search` for several queries, embedding them in one batch."""
+        if mode not in SEARCH_MODES:
+            raise ConfigError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
+        method = fusion or self.fusion
+        if method not in FUSION_METHODS:
+            raise ConfigError(f"unknown fusion {method!r}: use one of {', '.join(FUSION_METHODS)}")
+        if k <= 0 or not queries:
+            return [[] for _ in queries]
+        pool = k if mode != "hybrid" else max(k, candidates or self.candidates)
+        dense: list[list[tuple[str, float]]] = [[] for _ in queries]
+        sparse: list[list[tuple[str, float]]] = [[] for _ in queries]
+        if mode in ("dense", "hybrid"):
+            dense = self._chroma.query(self.embedder.embed_queries(list(queries)), pool)
+        if mode in ("bm25", "hybrid"):
+            sparse = self._bm25_index().search_many(list(queries), pool)
+        ranked: list[list[tuple[str, float]]] = []
+        for d, s in zip(dense, sparse):
+            if mode == "dense":
+                ranked.append(d[:k])
+            elif mode == "bm25":
+                ranked.append(s[:k])
+            elif method == "rrf":
+                ranked.append(reciprocal_rank_fusion([d, s], k=self.rrf_k)[:k])
+            else:
+                ranked.append(weighted_fusion(d, s, w_dense=self.dense_weight)[:k])
+        found = self._chroma.get(list({doc_id for r in ranked for doc_id, _ in r}))
+        return [
+            [_hit(doc_id, score, *found[doc_id]) for doc_id, score in r if doc_id in found]
+            for r in ranked
+        ]
+
+
+def _passage(doc_id: str, text: str, meta: dict[str, object]) -> Passage:
+    return Passage(
+        id=doc_id,
+        title=str(meta.get("title", "")),
+        text=text,
+        source=str(meta.get("source", "")),
+        chunk=int(meta.get("chunk", 0) or 0),  # type: ignore[call-overload]
+    )
+
+
+def _hit(doc_id: str, score: float, text: str, meta: dict[str, object]) -> SearchHit:
+    return SearchHit(
+        id=doc_id,
+        title=str(meta.get("title", "")),
+        text=text,
+        score=float(score),
+        source=str(meta.get("source", "")),
+    )

@@ -11,7 +11,8 @@ import os
 import typer
 
 from agentflow import __version__
-from agentflow.cli import corpus, research
+from agentflow.cli import corpus, research, serve
+from agentflow.cli import eval as eval_cli
 from agentflow.cli.output import set_debug
 
 # Nothing agentflow runs may phone home or fetch models: everything is local.
@@ -47,6 +48,8 @@ def _root(
 
 corpus.register(app)
 research.register(app)
+serve.register(app)
+app.add_typer(eval_cli.app, name="eval")
 
 
 def main() -> None:

@@ -1,0 +1,94 @@
+"""``agentflow eval run|score|report``: batch runs over a dataset, offline scoring, reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from agentflow.cli.output import cli_errors, console, out, print_json
+
+app = typer.Typer(
+    help="Offline evaluation: run a dataset through an agent, score trajectories, compare runs.",
+    no_args_is_help=True,
+)
+
+FORMAT_HELP = "Dataset format: auto | musique | hotpotqa | 2wiki | multihoprag | jsonl."
+
+
+@app.command("run")
+@cli_errors
+def run_cmd(
+    dataset: Path = typer.Option(..., "--dataset", help="Questions file, or a folder with questions.json(l) and corpus.json(l)."),
+    out_dir: Path = typer.Option(..., "--out", help="Eval folder (created; run again to resume)."),
+    format: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus file (JSON/JSONL of {id?, title, text})."),
+    graph: Optional[str] = typer.Option(None, "--graph", help="deep_research | rag | react (default: the folder's, else deep_research)."),
+    llm: Optional[str] = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: the folder's, else $AGENTFLOW_LLM or local)."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="auto | minilm | hash[:DIM] | openai:MODEL\\[@URL] (default: the folder's, else auto)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
+    concurrency: int = typer.Option(1, "--concurrency", min=1, help="Questions run at once (threads)."),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="Run again the questions that ended with status error."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary, no progress bar."),
+) -> None:
+    """Run every question of a dataset through an agent; one trajectory per question (resumable)."""
+    from agentflow.scoring.batch import run_batch
+
+    report = run_batch(dataset, out=out_dir, format=format, corpus=corpus, graph=graph, llm=llm,
+                       embedder=embedder, limit=limit, concurrency=concurrency,
+                       retry_errors=retry_errors, progress=not as_json, console=console)
+    if as_json:
+        print_json(report.model_dump())
+        return
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())) or "nothing to run"
+    console.print(
+        f"[bold]eval run[/] {report.ran} run ({statuses}), {report.already_done} done before, "
+        f"{report.restarted} restarted, in {report.seconds:.1f}s -> [dim]{report.out}[/]"
+        + ("" if report.store_built else "  [dim](cached store reused)[/]")
+    )
+    console.print(f"[dim]score it with: agentflow eval score {report.out}[/]")
+
+
+@app.command("score")
+@cli_errors
+def score_cmd(
+    folders: list[Path] = typer.Argument(..., help="Eval folder(s) written by `agentflow eval run`."),
+    as_json: bool = typer.Option(False, "--json", help="Print {aggregate, questions} as JSON."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Gold data, when it moved since the run."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus file, when it moved since the run."),
+    resamples: int = typer.Option(1000, "--resamples", min=100, help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+) -> None:
+    """Score trajectories against the gold data (no LLM calls): answers, evidence, refusals, cost."""
+    from agentflow.scoring.report import markdown_table
+    from agentflow.scoring.scorer import score_folder
+
+    scores = [score_folder(f, dataset=dataset, corpus=corpus, resamples=resamples, seed=seed)
+              for f in folders]
+    if as_json:
+        for s in scores:
+            print_json(s.to_json())
+        return
+    out.print(markdown_table(scores), markup=False, highlight=False)
+    for s in scores:
+        for warning in s.warnings:
+            console.print(f"[yellow]warning[/] {s.label}: {warning}")
+
+
+@app.command("report")
+@cli_errors
+def report_cmd(
+    folders: list[Path] = typer.Argument(..., help="Eval folders to compare side by side."),
+    html: Path = typer.Option(..., "--out", help="Write the HTML report here."),
+    resamples: int = typer.Option(1000, "--resamples", min=100, help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+) -> None:
+    """Compare eval folders: a self-contained HTML report and a markdown table on stdout."""
+    from agentflow.scoring.report import markdown_table, write_html_report
+    from agentflow.scoring.scorer import score_folder
+
+    scores = [score_folder(f, resamples=resamples, seed=seed) for f in folders]
+    path = write_html_report(scores, html)
+    out.print(markdown_table(scores), markup=False, highlight=False)
+    console.print(f"[bold]report[/] -> {path}")

@@ -18,7 +18,7 @@ STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store).
 def ask_cmd(
     question: Optional[str] = typer.Argument(None, help="The question to research."),
     store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
-    llm: Optional[str] = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
+    llm: Optional[str] = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
     graph: str = typer.Option("deep_research", "--graph", help="deep_research | rag | react."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder (default: the store's)."),
     chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help="Chroma server URL instead of a local store."),

@@ -16,14 +16,14 @@ except PackageNotFoundError:  # running from a checkout that was never installed
     __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
-    from agentflow.agent.api import Agent, RunResult
+    from agentflow.agent.api import Agent, AsyncAgent, RunResult
 
-__all__ = ["Agent", "RunResult", "__version__"]
+__all__ = ["Agent", "AsyncAgent", "RunResult", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy so `agentflow --version` and `import agentflow` do not pull in langgraph.
-    if name in {"Agent", "RunResult"}:
+    if name in {"Agent", "AsyncAgent", "RunResult"}:
         from agentflow.agent import api
 
         return getattr(api, name)

@@ -259,7 +259,8 @@ class _EventChannel:
         """Everything put since the last call (waits for at least one; ``[_HEARTBEAT]``
         after ``timeout_s`` without any)."""
         try:
-            await (asyncio.wait_for(self._ready.wait(), timeout_s) if timeout_s else self._ready.wait())
+            async with asyncio.timeout(timeout_s):  # no extra task per wait, unlike wait_for
+                await self._ready.wait()
         except TimeoutError:
             return [_HEARTBEAT]
         with self._lock:

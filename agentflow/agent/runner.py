@@ -9,6 +9,7 @@ up from the last completed step.
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import sqlite3
@@ -75,6 +76,11 @@ class RunResult(BaseModel):
 
 def package_versions() -> dict[str, str]:
     """Versions recorded in every trajectory and eval manifest."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in ("agentflow", "langgraph", "chromadb", "openai", "llama-cpp-python", "sentence-transformers"):
         try:

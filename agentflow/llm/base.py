@@ -13,6 +13,7 @@ that talks to the network, not here: a parse failure is not a transient failure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from abc import ABC, abstractmethod
 from typing import Any, TypeVar
@@ -37,8 +38,10 @@ def as_messages(messages: Messages) -> list[ChatMessage]:
     return [m if isinstance(m, ChatMessage) else ChatMessage.model_validate(m) for m in messages]
 
 
+@functools.lru_cache(maxsize=256)
 def schema_of(output_type: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema sent to backends that can constrain their output."""
+    """The JSON schema sent to backends that can constrain their output (cached per
+    type; callers must not mutate it)."""
     return output_type.model_json_schema()
 
 

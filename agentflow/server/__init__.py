@@ -1,1 +1,10 @@
-"""agentflow.server"""
+"""The OpenAI-compatible chatbot server: ``agentflow serve``, or
+:func:`agentflow.server.app.create_app` to build the FastAPI app yourself.
+
+Modules: ``app`` (routes), ``chat`` (chat completions, streaming), ``sse`` (chunk
+format), ``schemas`` (bodies), ``auth`` (API keys), ``limits`` (sizes, runs in
+progress), ``errors`` (OpenAI's error shape), ``threads`` (threads in PostgreSQL),
+``demo`` (a scripted agent for tests and demos), ``testing`` (running a server in
+tests and benchmarks). Nothing is imported here, so using the PostgreSQL thread store
+does not pull in FastAPI.
+"""

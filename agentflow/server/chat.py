@@ -1,0 +1,198 @@
+"""``POST /v1/chat/completions``: a question becomes a turn of a thread, run in a worker
+thread, answered as one JSON completion or streamed as server-sent events.
+
+A client that goes away cancels its run: the streamed response is cancelled by the
+server when the connection drops (and the stream's clean-up cancels the run), and a
+non-streaming request watches for the disconnect while it waits. A cancelled run
+stops at its next step; its slot is given back only when its worker is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from agentflow.agent.api import AsyncAgent, RunCancelledError, RunHandle
+from agentflow.agent.citations import ERROR
+from agentflow.errors import UserError
+from agentflow.server.auth import ApiKeys
+from agentflow.server.errors import APIError
+from agentflow.server.limits import RunSlots, ServerLimits
+from agentflow.server.schemas import ChatCompletionRequest, completion_body
+from agentflow.server.sse import DONE, PROGRESS_TYPES, ChunkWriter, answer_pieces, comment
+from agentflow.threads import check_thread_id, new_thread_id
+
+__all__ = ["THREAD_HEADER", "ChatService"]
+
+log = logging.getLogger("agentflow.server")
+
+THREAD_HEADER = "X-Thread-Id"
+#: An idle stream gets a comment line this often, so proxies keep it open and a
+#: vanished client is noticed even while a slow model is thinking.
+HEARTBEAT_S = 10.0
+
+
+class ChatService:
+    """Turns chat completion requests into runs of an :class:`AsyncAgent`."""
+
+    def __init__(
+        self, agent: AsyncAgent, *, keys: ApiKeys, limits: ServerLimits, model: str
+    ) -> None:
+        self.agent = agent
+        self.keys = keys
+        self.limits = limits
+        self.model = model
+        self.slots = RunSlots(limits)
+
+    async def complete(self, request: Request) -> Response:
+        """Handle one ``POST /v1/chat/completions``."""
+        owner = self.keys.owner(request.headers.get("authorization"))
+        body = await self._parse(request)
+        question = body.question(self.limits.max_question_chars)
+        thread_id = self._thread_for(body.requested_thread_id(request.headers.get(THREAD_HEADER)))
+        self.slots.acquire(owner)
+        try:
+            handle = self.agent.start(
+                question, thread_id=thread_id, owner=owner, events=body.stream
+            )
+        except BaseException:
+            self.slots.release(owner)
+            raise
+        handle.add_done_callback(lambda: self.slots.release(owner))
+        headers = {THREAD_HEADER: thread_id, "X-Run-Id": handle.run_id}
+        if body.stream:
+            # The worker records the turn first (and refuses a thread another key owns):
+            # answer with an error status now rather than inside a 200 stream.
+            await handle.started()
+            return StreamingResponse(
+                self._stream(handle, body, thread_id),
+                media_type="text/event-stream",
+                headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        result = await self._wait(request, handle)
+        if result is None:  # the client is gone; nobody will read this
+            return Response(status_code=499)
+        final = {**result.to_json(), "run_id": handle.run_id}
+        if result.status == ERROR:
+            raise APIError(
+                500,
+                f"run {handle.run_id} failed: {result.error}; its trajectory: "
+                f"GET /v1/runs/{handle.run_id}/trajectory",
+                code="run_failed",
+                headers=headers,
+            )
+        return JSONResponse(
+            completion_body(final, model=self.model, thread_id=thread_id, timing=handle.timing),
+            headers=headers,
+        )
+
+    # -- request ---------------------------------------------------------------------
+
+    async def _parse(self, request: Request) -> ChatCompletionRequest:
+        raw = await request.body()
+        try:
+            data = json.loads(raw or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise APIError(400, f"the body is not valid JSON: {exc}", code="invalid_json") from None
+        if not isinstance(data, dict):
+            raise APIError(
+                400, "the body must be a JSON object with `messages`", code="invalid_request"
+            )
+        try:
+            return ChatCompletionRequest.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise APIError(
+                400,
+                f"invalid request: {where}: {first.get('msg')}",
+                code="invalid_request",
+                param=where or None,
+            ) from None
+
+    def _thread_for(self, requested: str | None) -> str:
+        """The thread this request continues, or a new one (whose owner the worker checks)."""
+        if requested is None:
+            return new_thread_id()
+        try:
+            return check_thread_id(requested)
+        except UserError as exc:
+            raise APIError(400, str(exc), code="invalid_thread_id", param="thread_id") from None
+
+    # -- responses -------------------------------------------------------------------
+
+    async def _wait(self, request: Request, handle: RunHandle) -> Any:
+        """The run's result, or None if the client disconnected first (the run is cancelled)."""
+        result = asyncio.ensure_future(handle.result())
+        gone = asyncio.ensure_future(_disconnected(request))
+        done, _ = await asyncio.wait({result, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if result in done:
+            gone.cancel()
+            return result.result()
+        handle.cancel()
+        result.cancel()
+        log.info("client left: run %s cancelled", handle.run_id)
+        return None
+
+    async def _stream(
+        self, handle: RunHandle, body: ChatCompletionRequest, thread_id: str
+    ) -> AsyncIterator[bytes]:
+        writer = ChunkWriter(run_id=handle.run_id, thread_id=thread_id, model=self.model)
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        yield writer.role()
+        final: dict[str, Any] | None = None
+        try:
+            # One write per batch of events: a busy loop stays cheap.
+            async for batch in handle.batches(heartbeat_s=HEARTBEAT_S):
+                out: list[bytes] = []
+                for event in batch:
+                    kind = event.get("type")
+                    if kind == "heartbeat":
+                        out.append(comment("working"))
+                    elif kind == "final":
+                        final = event
+                    elif body.progress and kind in PROGRESS_TYPES:
+                        out.append(writer.progress(event))
+                if out:
+                    yield b"".join(out)
+            await handle.result()
+        except RunCancelledError:
+            yield writer.error(
+                f"run {handle.run_id} was cancelled (the server is shutting down)", code="cancelled"
+            )
+            return
+        except Exception as exc:
+            log.exception("run %s failed", handle.run_id)
+            yield writer.error(f"run {handle.run_id} failed: {type(exc).__name__}: {exc}")
+            return
+        finally:
+            if not handle.done:
+                log.info("stream of run %s closed early: run cancelled", handle.run_id)
+                handle.cancel()
+        if final is None or final.get("status") == ERROR:
+            error = (final or {}).get("error") or "no result"
+            yield writer.error(
+                f"run {handle.run_id} failed: {error}; its trajectory: "
+                f"GET /v1/runs/{handle.run_id}/trajectory"
+            )
+            return
+        tail = [writer.content(piece) for piece in answer_pieces(final.get("answer", ""))]
+        tail.append(writer.finish(final, handle.timing))
+        if include_usage:
+            tail.append(writer.usage(final))
+        yield b"".join([*tail, DONE])
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client closes the connection (the body has been read already)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return

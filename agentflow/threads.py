@@ -1,0 +1,410 @@
+"""Conversation threads: the turns of a conversation and its memory graph, on disk.
+
+A thread is what makes a follow-up question cheap. Each turn records the question,
+the answer with its citations, the run id and status, and the memory graph at the
+end of its run; the next turn's run starts from that memory
+(``Runner.run(memory=...)``), so passages found before are reused instead of searched
+again. Threads live in SQLite by default (``<home>/threads.sqlite``) and in
+PostgreSQL (``postgres:DSN``, :mod:`agentflow.server.threads`) when several server
+processes share them.
+
+A turn is written when its run starts (status ``running``) and completed when it
+ends, so a process killed mid-run leaves the turn behind; it reads back as
+``interrupted`` once it is older than any run may last, and the thread continues
+from the memory of its last finished turn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, Field
+
+from agentflow.config import home_dir
+from agentflow.errors import ConfigError, UserError
+
+__all__ = [
+    "CANCELLED",
+    "INTERRUPTED",
+    "RUNNING",
+    "SqliteThreadStore",
+    "Thread",
+    "ThreadNotFoundError",
+    "ThreadStore",
+    "Turn",
+    "check_thread_id",
+    "new_thread_id",
+    "open_thread_store",
+]
+
+# Turn statuses besides the run statuses (answered, refused, budget_exhausted, error).
+RUNNING, CANCELLED, INTERRUPTED = "running", "cancelled", "interrupted"
+
+_THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS agentflow_threads (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS agentflow_turns (
+        thread_id TEXT NOT NULL REFERENCES agentflow_threads(id),
+        idx INTEGER NOT NULL,
+        run_id TEXT NOT NULL UNIQUE,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        citations TEXT NOT NULL DEFAULT '[]',
+        usage TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        memory TEXT,
+        started_at DOUBLE PRECISION NOT NULL,
+        finished_at DOUBLE PRECISION,
+        PRIMARY KEY (thread_id, idx))""",
+)
+
+
+class ThreadNotFoundError(UserError):
+    """No thread with this id is visible to the caller (it does not exist, or another
+    API key owns it)."""
+
+
+class Turn(BaseModel):
+    """One question and its answer within a thread."""
+
+    index: int
+    run_id: str
+    question: str
+    answer: str = ""
+    status: str = RUNNING
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    usage: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    started_at: float
+    finished_at: float | None = None
+
+
+class Thread(BaseModel):
+    """A conversation: its id and its turns, oldest first (memory is not included)."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    turns: list[Turn] = Field(default_factory=list)
+
+
+def new_thread_id() -> str:
+    """A fresh, unguessable thread id."""
+    return "thread_" + uuid.uuid4().hex[:24]
+
+
+def check_thread_id(thread_id: str) -> str:
+    """Return ``thread_id`` if it is well formed, else raise a :class:`UserError`."""
+    if not _THREAD_ID.match(thread_id or ""):
+        raise UserError(
+            f"invalid thread id {thread_id[:80]!r}: use 1-128 characters from letters, digits "
+            "and . _ : - (starting with a letter or digit), or leave it out to start a new thread"
+        )
+    return thread_id
+
+
+class ThreadStore(ABC):
+    """Where threads live. Subclasses provide a connection and a per-thread lock; the
+    SQL is shared (it is plain enough for SQLite and PostgreSQL alike)."""
+
+    #: The placeholder of the driver's paramstyle (``?`` for sqlite3, ``%s`` for psycopg).
+    placeholder = "?"
+
+    # -- what subclasses provide -------------------------------------------------
+
+    @abstractmethod
+    def _transaction(self) -> Any:
+        """A context manager yielding a cursor inside one transaction (commit on success)."""
+
+    @abstractmethod
+    def _lock_thread_sql(self) -> str:
+        """SQL that reads a thread's owner and locks its row until the transaction ends."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    # -- the interface -------------------------------------------------------------
+
+    def start_turn(
+        self, thread_id: str, *, question: str, run_id: str, owner: str = ""
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Record a new ``running`` turn (creating the thread on first use) and return its
+        index with the memory graph the run should start from (None for a new thread)."""
+        check_thread_id(thread_id)
+        now = time.time()
+        with self._transaction() as cur:
+            self._execute(
+                cur,
+                "INSERT INTO agentflow_threads (id, owner, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (thread_id, owner, now, now),
+            )
+            self._execute(cur, self._lock_thread_sql(), (thread_id,))
+            row = cur.fetchone()
+            if row is None or row[0] != owner:
+                raise ThreadNotFoundError(_not_found(thread_id))
+            self._execute(
+                cur,
+                "SELECT COALESCE(MAX(idx), 0) + 1 FROM agentflow_turns WHERE thread_id = ?",
+                (thread_id,),
+            )
+            index = int(cur.fetchone()[0])
+            self._execute(
+                cur,
+                "SELECT memory FROM agentflow_turns WHERE thread_id = ? AND memory IS NOT NULL "
+                "ORDER BY idx DESC LIMIT 1",
+                (thread_id,),
+            )
+            mem_row = cur.fetchone()
+            self._execute(
+                cur,
+                "INSERT INTO agentflow_turns (thread_id, idx, run_id, question, status, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (thread_id, index, run_id, question, RUNNING, now),
+            )
+            self._execute(
+                cur, "UPDATE agentflow_threads SET updated_at = ? WHERE id = ?", (now, thread_id)
+            )
+        return index, (json.loads(mem_row[0]) if mem_row else None)
+
+    def finish_turn(
+        self,
+        thread_id: str,
+        index: int,
+        *,
+        status: str,
+        answer: str = "",
+        citations: Sequence[dict[str, Any]] = (),
+        usage: dict[str, Any] | None = None,
+        error: str | None = None,
+        memory: dict[str, Any] | None = None,
+    ) -> None:
+        """Complete turn ``index`` with the run's outcome and the memory it ended with
+        (None keeps the thread on the memory of its previous turn)."""
+        now = time.time()
+        # Serialised before the transaction, which holds a lock other turns wait on.
+        params = (
+            status,
+            answer,
+            json.dumps(list(citations), ensure_ascii=False),
+            json.dumps(usage or {}),
+            error,
+            json.dumps(memory, ensure_ascii=False) if memory else None,
+            now,
+            thread_id,
+            index,
+        )
+        with self._transaction() as cur:
+            self._execute(
+                cur,
+                "UPDATE agentflow_turns SET status = ?, answer = ?, citations = ?, usage = ?, "
+                "error = ?, memory = ?, finished_at = ? WHERE thread_id = ? AND idx = ?",
+                params,
+            )
+            self._execute(
+                cur, "UPDATE agentflow_threads SET updated_at = ? WHERE id = ?", (now, thread_id)
+            )
+
+    def get(
+        self, thread_id: str, *, owner: str = "", stale_after_s: float | None = None
+    ) -> Thread | None:
+        """The thread with its turns, or None when it does not exist or ``owner`` does not
+        own it. A turn still ``running`` after ``stale_after_s`` reads as ``interrupted``."""
+        if not _THREAD_ID.match(thread_id or ""):
+            return None
+        with self._transaction() as cur:
+            self._execute(
+                cur,
+                "SELECT owner, created_at, updated_at FROM agentflow_threads WHERE id = ?",
+                (thread_id,),
+            )
+            row = cur.fetchone()
+            if row is None or row[0] != owner:
+                return None
+            self._execute(
+                cur,
+                "SELECT idx, run_id, question, answer, status, citations, usage, error, started_at, "
+                "finished_at FROM agentflow_turns WHERE thread_id = ? ORDER BY idx",
+                (thread_id,),
+            )
+            rows = cur.fetchall()
+        now = time.time()
+        turns = []
+        for (
+            idx,
+            run_id,
+            question,
+            answer,
+            status,
+            citations,
+            usage,
+            error,
+            started,
+            finished,
+        ) in rows:
+            if status == RUNNING and stale_after_s is not None and now - started > stale_after_s:
+                status = INTERRUPTED
+            turns.append(
+                Turn(
+                    index=idx,
+                    run_id=run_id,
+                    question=question,
+                    answer=answer,
+                    status=status,
+                    citations=json.loads(citations),
+                    usage=json.loads(usage),
+                    error=error,
+                    started_at=started,
+                    finished_at=finished,
+                )
+            )
+        return Thread(id=thread_id, created_at=row[1], updated_at=row[2], turns=turns)
+
+    def owner(self, thread_id: str) -> str | None:
+        """The owner of a thread, or None when there is no such thread."""
+        if not _THREAD_ID.match(thread_id or ""):
+            return None
+        with self._transaction() as cur:
+            self._execute(cur, "SELECT owner FROM agentflow_threads WHERE id = ?", (thread_id,))
+            row = cur.fetchone()
+        return row[0] if row else None
+
+    def memory(self, thread_id: str) -> dict[str, Any] | None:
+        """The memory graph a new turn of the thread would start from."""
+        with self._transaction() as cur:
+            self._execute(
+                cur,
+                "SELECT memory FROM agentflow_turns WHERE thread_id = ? AND memory IS NOT NULL "
+                "ORDER BY idx DESC LIMIT 1",
+                (thread_id,),
+            )
+            row = cur.fetchone()
+        return json.loads(row[0]) if row else None
+
+    def thread_of_run(self, run_id: str) -> tuple[str, str] | None:
+        """``(thread id, owner)`` of the thread a run belongs to, or None."""
+        with self._transaction() as cur:
+            self._execute(
+                cur,
+                "SELECT t.id, t.owner FROM agentflow_turns r JOIN agentflow_threads t "
+                "ON t.id = r.thread_id WHERE r.run_id = ?",
+                (run_id,),
+            )
+            row = cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _execute(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.placeholder != "?":
+            sql = sql.replace("?", self.placeholder)
+        cur.execute(sql, tuple(params))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _not_found(thread_id: str) -> str:
+    return (
+        f"no thread {thread_id!r} for this API key: check the id, or leave it out to "
+        "start a new thread"
+    )
+
+
+class SqliteThreadStore(ThreadStore):
+    """Threads in one SQLite file (WAL mode), shared by the threads of one process and,
+    through SQLite's file locks, by several processes on one machine."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection guarded by a lock: operations are short, and sqlite3
+        # connections must not be used by two threads at once.
+        self._conn = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._lock = threading.Lock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL still survives a killed process (only a power cut may lose
+        # the last commits) and spares an fsync per commit, which every turn makes twice.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        with self._transaction() as cur:
+            for ddl in SCHEMA:
+                cur.execute(ddl)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._conn.cursor()
+            # IMMEDIATE takes the write lock up front, so two processes adding a turn to
+            # the same thread cannot both read the same next index.
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def _lock_thread_sql(self) -> str:
+        return (
+            "SELECT owner FROM agentflow_threads WHERE id = ?"  # the whole file is locked already
+        )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def default_threads_path() -> Path:
+    """The default SQLite file of threads: ``<home>/threads.sqlite``."""
+    return home_dir() / "threads.sqlite"
+
+
+def open_thread_store(spec: str | Path | None = None) -> ThreadStore:
+    """A thread store from a spec: None (SQLite under ``$AGENTFLOW_HOME``),
+    ``sqlite:PATH`` (or a bare path), or ``postgres:DSN`` / ``postgresql://...``."""
+    if spec is None:
+        return SqliteThreadStore(default_threads_path())
+    text = str(spec)
+    if text.startswith(("postgres:", "postgresql:")):
+        from agentflow.server.threads import PostgresThreadStore
+
+        dsn = text.split(":", 1)[1] if text.startswith("postgres:") else text
+        if not dsn:
+            raise ConfigError(
+                "postgres: needs a connection string, e.g. postgres:postgresql://user@host/db"
+            )
+        return PostgresThreadStore(dsn)
+    if text.startswith("sqlite:"):
+        text = text.split(":", 1)[1]
+        if not text:
+            raise ConfigError("sqlite: needs a file path, e.g. sqlite:./threads.sqlite")
+    elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", text):  # a scheme, not a path (C:\ is one letter)
+        raise ConfigError(f"unknown store {text!r}: use sqlite:PATH or postgres:DSN")
+    return SqliteThreadStore(text)

@@ -1,0 +1,153 @@
+"""Threads: the SQLite store, and Agent.ask(thread_id=...) continuing a conversation
+from the memory its earlier turns left behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from agentflow.agent.api import RunCancelledError
+from agentflow.errors import ConfigError, UserError
+from agentflow.server.demo import demo_agent, demo_questions
+from agentflow.threads import (
+    CANCELLED,
+    INTERRUPTED,
+    RUNNING,
+    SqliteThreadStore,
+    ThreadNotFoundError,
+    ThreadStore,
+    check_thread_id,
+    new_thread_id,
+    open_thread_store,
+)
+from agentflow.trajectory import read_trajectory
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteThreadStore:
+    with SqliteThreadStore(tmp_path / "threads.sqlite") as s:
+        yield s
+
+
+def corpus_searches(trajectory: str) -> int:
+    """Searches of the corpus a run made, counted from its trajectory."""
+    return sum(1 for call in read_trajectory(trajectory).tool_calls if call["tool"] == "corpus")
+
+
+def exercise_store(store: ThreadStore) -> None:
+    """What every thread store must do (also run against PostgreSQL in test_server_postgres)."""
+    index, memory = store.start_turn("chat-1", question="q1", run_id="r1")
+    assert (index, memory) == (1, None)
+    store.finish_turn(
+        "chat-1",
+        1,
+        status="answered",
+        answer="a1",
+        citations=[{"id": "p1", "title": "T", "text": "x"}],
+        usage={"searches": 2},
+        memory={"nodes": [1]},
+    )
+    index, memory = store.start_turn("chat-1", question="q2", run_id="r2")
+    assert (index, memory) == (2, {"nodes": [1]})
+    # A turn that ended without memory (cancelled) leaves the thread on the last one.
+    store.finish_turn("chat-1", 2, status=CANCELLED, error="cancelled")
+    assert store.memory("chat-1") == {"nodes": [1]}
+    thread = store.get("chat-1")
+    assert thread is not None
+    assert [(t.index, t.question, t.status) for t in thread.turns] == [
+        (1, "q1", "answered"),
+        (2, "q2", CANCELLED),
+    ]
+    assert thread.turns[0].citations[0]["id"] == "p1" and thread.turns[0].usage == {"searches": 2}
+    assert store.thread_of_run("r2") == ("chat-1", "")
+    assert store.thread_of_run("nope") is None
+    # Threads belong to their owner.
+    store.start_turn("shared", question="q", run_id="r3", owner="alice")
+    assert store.owner("shared") == "alice"
+    assert store.get("shared", owner="bob") is None
+    with pytest.raises(ThreadNotFoundError, match="no thread 'shared'"):
+        store.start_turn("shared", question="q", run_id="r4", owner="bob")
+    assert store.get("shared", owner="alice") is not None
+    assert store.get("no such thread") is None and store.owner("no such thread") is None
+
+
+def test_the_sqlite_store(store: SqliteThreadStore) -> None:
+    exercise_store(store)
+
+
+def test_a_turn_left_running_reads_as_interrupted_once_stale(store: SqliteThreadStore) -> None:
+    store.start_turn("t", question="q", run_id="r1")
+    assert store.get("t", stale_after_s=60).turns[0].status == RUNNING
+    time.sleep(0.05)
+    assert store.get("t", stale_after_s=0.01).turns[0].status == INTERRUPTED
+
+
+def test_threads_survive_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "t.sqlite"
+    with SqliteThreadStore(path) as first:
+        first.start_turn("keep", question="q", run_id="r1")
+        first.finish_turn("keep", 1, status="answered", answer="a", memory={"m": 1})
+    with SqliteThreadStore(path) as second:
+        assert second.get("keep").turns[0].answer == "a"
+        assert second.memory("keep") == {"m": 1}
+
+
+def test_thread_ids_are_checked() -> None:
+    assert check_thread_id("chat-42_a.b:c") == "chat-42_a.b:c"
+    assert new_thread_id().startswith("thread_")
+    for bad in ("", "has space", "x" * 129, "-leading", "semi;colon"):
+        with pytest.raises(UserError, match="invalid thread id"):
+            check_thread_id(bad)
+
+
+def test_open_thread_store_specs(tmp_path: Path) -> None:
+    assert isinstance(open_thread_store(f"sqlite:{tmp_path / 'a.sqlite'}"), SqliteThreadStore)
+    assert isinstance(open_thread_store(tmp_path / "b.sqlite"), SqliteThreadStore)
+    default = open_thread_store(None)
+    assert isinstance(default, SqliteThreadStore) and default.path.name == "threads.sqlite"
+    with pytest.raises(ConfigError, match="sqlite:PATH or postgres:DSN"):
+        open_thread_store("redis://localhost")
+
+
+def test_a_follow_up_in_a_thread_reuses_memory_and_searches_less(tmp_path: Path) -> None:
+    agent = demo_agent(threads=f"sqlite:{tmp_path / 'threads.sqlite'}")
+    question, follow_up, expected = demo_questions()[1]
+    first = agent.ask(question, thread_id="conv")
+    assert first.status == "answered"
+    in_thread = agent.ask(follow_up, thread_id="conv")
+    fresh = agent.ask(follow_up, thread_id="other")
+    # "that company" is only known from the thread: its memory answers at the first search.
+    assert in_thread.answer == expected and in_thread.status == "answered"
+    assert fresh.status == "refused"
+    assert corpus_searches(in_thread.trajectory) < corpus_searches(fresh.trajectory)
+    start = read_trajectory(in_thread.trajectory).start
+    assert start["seeded_memory"] is True and start["metadata"] == {"thread_id": "conv", "turn": 2}
+    reused = [c for c in read_trajectory(in_thread.trajectory).tool_calls if c["tool"] == "corpus"]
+    assert reused[0]["known_ids"] and not reused[0]["new_ids"]  # every passage came from memory
+    thread = agent.thread("conv")
+    assert [t.status for t in thread.turns] == ["answered", "answered"]
+    assert thread.turns[1].citations[0]["id"] == in_thread.citations[0]["id"]
+
+
+def test_cancel_stops_the_run_and_records_it(tmp_path: Path) -> None:
+    agent = demo_agent(threads=f"sqlite:{tmp_path / 'threads.sqlite'}")
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def on_event(event: dict) -> None:
+        seen.append(event["type"])
+        if event["type"] == "plan":
+            cancel.set()  # as if the client had just gone away
+
+    with pytest.raises(RunCancelledError) as info:
+        agent.ask(demo_questions()[0][0], thread_id="c", on_event=on_event, cancel=cancel)
+    assert "search" not in seen  # stopped at the next step after the plan
+    thread = agent.thread("c")
+    assert thread.turns[0].status == CANCELLED
+    final = read_trajectory(agent.runner.runs / info.value.run_id / "trajectory.jsonl").final
+    assert final is not None and final["error"].startswith("RunCancelled")
+    # The thread goes on from before the cancelled turn.
+    assert agent.ask(demo_questions()[0][0], thread_id="c").status == "answered"

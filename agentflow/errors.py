@@ -92,3 +92,11 @@ class RunError(AgentflowError):
         super().__init__(message)
         self.run_id = run_id
         self.partial = partial
+
+
+class RunCancelledError(AgentflowError):
+    """The run was cancelled by its caller (``cancel`` set, or a stream closed early)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was cancelled before it finished")
+        self.run_id = run_id

@@ -32,7 +32,7 @@ from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
 from agentflow.agent.runner import EventSink, Runner, RunResult
-from agentflow.errors import AgentflowError, UserError
+from agentflow.errors import RunCancelledError, UserError
 from agentflow.threads import CANCELLED, Thread, ThreadStore, open_thread_store
 from agentflow.trajectory import TrajectoryRecorder
 
@@ -43,14 +43,6 @@ if TYPE_CHECKING:
     from agentflow.tools.base import SearchTool
 
 __all__ = ["Agent", "AsyncAgent", "RunCancelledError", "RunHandle", "RunResult"]
-
-
-class RunCancelledError(AgentflowError):
-    """The run was cancelled by its caller (``cancel`` set, or a stream closed early)."""
-
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"run {run_id} was cancelled before it finished")
-        self.run_id = run_id
 
 
 class _CancelSignal(BaseException):

@@ -46,10 +46,10 @@ def test_wheel_works_outside_the_checkout(repo_root: Path, tmp_path: Path) -> No
     code = (
         "import agentflow, agentflow.graphs.deep_research, agentflow.tools.corpus_search;"
         "from agentflow.agent.prompting import template_names;"
-        "assert agentflow.__file__.startswith(%r), agentflow.__file__;"
+        f"assert agentflow.__file__.startswith({str(target)!r}), agentflow.__file__;"
         "assert {'plan','read','verify','answer'} <= set(template_names());"
         "from agentflow.cli.main import main; import sys; sys.argv=['agentflow']+sys.argv[1:]; main()"
-    ) % str(target)
+    )
     run = lambda *args: subprocess.run([sys.executable, "-c", code, *args], cwd=work, env=env,  # noqa: E731
                                        capture_output=True, text=True, timeout=300)
     ingest = run("ingest", "docs.jsonl", "--json")

@@ -12,7 +12,12 @@ from agentflow.errors import LLMError, UserError
 from agentflow.llm import ScriptedLLM
 from agentflow.trajectory import read_trajectory
 from tests.research_fixtures import (
-    THREE_HOP, TWO_HOP, UNANSWERABLE, build_store, calls_by_node, oracle,
+    THREE_HOP,
+    TWO_HOP,
+    UNANSWERABLE,
+    build_store,
+    calls_by_node,
+    oracle,
 )
 
 

@@ -8,16 +8,22 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentflow.agent.citations import (
-    ANSWERED, BUDGET_EXHAUSTED, REFUSAL, REFUSED, check_citations, finish, rank_evidence,
+    ANSWERED,
+    BUDGET_EXHAUSTED,
+    REFUSAL,
+    REFUSED,
+    check_citations,
+    finish,
+    rank_evidence,
     resolve_citations,
 )
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.steps import traced
 from agentflow.agent.grounding import is_grounded, is_non_answer, supporting_passages
 from agentflow.agent.memory_io import load_memory
 from agentflow.agent.schemas import FinalAnswer
 from agentflow.agent.state import ANSWERED as SQ_ANSWERED
 from agentflow.agent.state import ResearchState, final_steps
+from agentflow.agent.steps import traced
 
 
 def _lookup(state: ResearchState, ctx: RunContext) -> dict[str, dict[str, Any]]:

@@ -18,14 +18,20 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import llm_budget_left, new_usage, search_budget_left
 from agentflow.agent.citations import (
-    ANSWERED, BUDGET_EXHAUSTED, REFUSAL, REFUSED, check_citations, finish, rank_evidence,
+    ANSWERED,
+    BUDGET_EXHAUSTED,
+    REFUSAL,
+    REFUSED,
+    check_citations,
+    finish,
+    rank_evidence,
     resolve_citations,
 )
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.steps import traced
 from agentflow.agent.grounding import is_non_answer
 from agentflow.agent.schemas import FinalAnswer, ReactAction
 from agentflow.agent.state import ResearchState
+from agentflow.agent.steps import traced
 from agentflow.records import SearchHit
 
 

@@ -9,10 +9,15 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import new_usage
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.steps import traced
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Plan
-from agentflow.agent.state import ResearchState, new_sub_question, sub_questions_from_plan, validate_plan
+from agentflow.agent.state import (
+    ResearchState,
+    new_sub_question,
+    sub_questions_from_plan,
+    validate_plan,
+)
+from agentflow.agent.steps import traced
 
 
 @traced("plan")

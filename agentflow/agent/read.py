@@ -8,11 +8,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.steps import traced
 from agentflow.agent.grounding import best_sentences, entity_candidates, is_grounded, is_non_answer
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Reading
 from agentflow.agent.state import ResearchState
+from agentflow.agent.steps import traced
 from agentflow.llm.tokens import estimate_tokens
 from agentflow.memory.render import render_memory
 

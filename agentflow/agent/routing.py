@@ -10,8 +10,15 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import exhausted
 from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.state import (
+    PENDING,
+    UNANSWERABLE,
+    ResearchState,
+    blocked,
+    next_ready,
+    resolve_text,
+)
 from agentflow.agent.steps import traced
-from agentflow.agent.state import PENDING, UNANSWERABLE, ResearchState, blocked, next_ready, resolve_text
 
 
 @traced("select")

@@ -10,12 +10,11 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.steps import traced
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState
+from agentflow.agent.steps import traced
 from agentflow.records import SearchHit
 from agentflow.tools.memory_search import MemorySearch
-
 
 RRF_K = 5
 

@@ -14,10 +14,10 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.steps import traced
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Verdict
 from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState, final_steps
+from agentflow.agent.steps import traced
 
 ANSWERED_V, AGAIN, UNANSWERABLE_V = "answered", "search_again", "unanswerable"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -16,7 +15,7 @@ CHROMA_HELP = "Use a Chroma server at this URL (http://HOST:PORT) instead of a l
 EMBEDDER_HELP = "Embedder: auto (MiniLM if installed), minilm, hash[:DIM], openai:MODEL[@URL]."
 
 
-def _open_store(store: Optional[Path], chroma_url: Optional[str], embedder: Optional[str], *, must_exist: bool):
+def _open_store(store: Path | None, chroma_url: str | None, embedder: str | None, *, must_exist: bool):
     from agentflow.store.corpus import CorpusStore
 
     if must_exist:
@@ -27,9 +26,9 @@ def _open_store(store: Optional[Path], chroma_url: Optional[str], embedder: Opti
 @cli_errors
 def ingest_cmd(
     paths: list[Path] = typer.Argument(..., help="Files or folders: .txt, .md, .json, .jsonl."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
-    chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
+    embedder: str | None = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Add documents to the corpus store (re-ingesting the same data adds nothing)."""
@@ -51,13 +50,13 @@ def ingest_cmd(
 
 @cli_errors
 def search_cmd(
-    query: Optional[str] = typer.Argument(None, help="The search query."),
-    queries: Optional[Path] = typer.Option(
+    query: str | None = typer.Argument(None, help="The search query."),
+    queries: Path | None = typer.Option(
         None, "--queries", help="A file with one query per line (models load once)."
     ),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
-    chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
+    embedder: str | None = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
     k: int = typer.Option(5, "-k", "--top-k", min=1, help="Number of passages."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one line per query with --queries)."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -23,11 +22,11 @@ def run_cmd(
     dataset: Path = typer.Option(..., "--dataset", help="Questions file, or a folder with questions.json(l) and corpus.json(l)."),
     out_dir: Path = typer.Option(..., "--out", help="Eval folder (created; run again to resume)."),
     format: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus file (JSON/JSONL of {id?, title, text})."),
-    graph: Optional[str] = typer.Option(None, "--graph", help="deep_research | rag | react (default: the folder's, else deep_research)."),
-    llm: Optional[str] = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: the folder's, else $AGENTFLOW_LLM or local)."),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="auto | minilm | hash[:DIM] | openai:MODEL\\[@URL] (default: the folder's, else auto)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file (JSON/JSONL of {id?, title, text})."),
+    graph: str | None = typer.Option(None, "--graph", help="deep_research | rag | react (default: the folder's, else deep_research)."),
+    llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: the folder's, else $AGENTFLOW_LLM or local)."),
+    embedder: str | None = typer.Option(None, "--embedder", help="auto | minilm | hash[:DIM] | openai:MODEL\\[@URL] (default: the folder's, else auto)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Questions run at once (threads)."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Run again the questions that ended with status error."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary, no progress bar."),
@@ -55,8 +54,8 @@ def run_cmd(
 def score_cmd(
     folders: list[Path] = typer.Argument(..., help="Eval folder(s) written by `agentflow eval run`."),
     as_json: bool = typer.Option(False, "--json", help="Print {aggregate, questions} as JSON."),
-    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Gold data, when it moved since the run."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus file, when it moved since the run."),
+    dataset: Path | None = typer.Option(None, "--dataset", help="Gold data, when it moved since the run."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file, when it moved since the run."),
     resamples: int = typer.Option(1000, "--resamples", min=100, help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
 ) -> None:

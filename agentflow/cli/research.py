@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -16,19 +16,19 @@ STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store).
 
 @cli_errors
 def ask_cmd(
-    question: Optional[str] = typer.Argument(None, help="The question to research."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
-    llm: Optional[str] = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
+    question: str | None = typer.Argument(None, help="The question to research."),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
     graph: str = typer.Option("deep_research", "--graph", help="deep_research | rag | react."),
-    embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder (default: the store's)."),
-    chroma_url: Optional[str] = typer.Option(None, "--chroma-url", help="Chroma server URL instead of a local store."),
+    embedder: str | None = typer.Option(None, "--embedder", help="Embedder (default: the store's)."),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", help="Chroma server URL instead of a local store."),
     max_llm_calls: int = typer.Option(30, "--max-llm-calls", min=1, help="Budget: LLM calls."),
     max_searches: int = typer.Option(20, "--max-searches", min=1, help="Budget: searches."),
     max_tokens: int = typer.Option(80_000, "--max-tokens", min=1, help="Budget: prompt + completion tokens."),
     max_seconds: float = typer.Option(600.0, "--max-seconds", min=1, help="Budget: wall time."),
-    trajectory: Optional[Path] = typer.Option(None, "--trajectory", help="Write the trajectory here (default: the run's folder)."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Resume the interrupted run with this id."),
-    run_id: Optional[str] = typer.Option(None, "--run-id", help="Give the run this id."),
+    trajectory: Path | None = typer.Option(None, "--trajectory", help="Write the trajectory here (default: the run's folder)."),
+    resume: str | None = typer.Option(None, "--resume", help="Resume the interrupted run with this id."),
+    run_id: str | None = typer.Option(None, "--run-id", help="Give the run this id."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object, no live progress."),
 ) -> None:
     """Research a question: plan, search, read, verify, answer with citations or refuse."""

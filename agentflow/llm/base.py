@@ -118,7 +118,7 @@ class LLM(ABC):
         msgs = as_messages(messages)
         call = StructuredCall(messages=list(msgs))
         schema = schema_of(output_type)
-        for attempt in range(max_reasks + 1):
+        for _attempt in range(max_reasks + 1):
             completion = self._request(
                 msgs, json_schema=schema, max_tokens=max_tokens, temperature=temperature
             )

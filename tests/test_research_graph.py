@@ -179,3 +179,17 @@ async def test_astream_yields_progress_then_final(store: Path) -> None:
     kinds = [e["type"] for e in events]
     assert "plan" in kinds and "search" in kinds and "verify" in kinds
     assert kinds[-1] == "final" and events[-1]["status"] == "answered"
+
+
+def test_final_step_entity_lead_needs_the_critic(store: Path) -> None:
+    """When the reader never answers, the final step's best entity lead is accepted only
+    if the verifier says so; otherwise the run refuses."""
+    silent_reader = {"read": {"facts": [], "answer": ""}}
+    accepted = make_agent(store, oracle(silent_reader)).ask("Who founded Zorvath Industries?")
+    assert accepted.status == "answered"
+    assert accepted.sub_questions[-1]["answer_source"] == "entity_lead"
+    assert accepted.citations and all(accepted.answer in c["text"] or accepted.answer in c["title"]
+                                      for c in accepted.citations)
+    doubtful = dict(silent_reader, verify={"verdict": "unanswerable", "refined_query": ""})
+    refused = make_agent(store, oracle(doubtful)).ask("Who founded Zorvath Industries?")
+    assert refused.status == "refused" and refused.citations == []

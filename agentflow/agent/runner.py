@@ -117,6 +117,7 @@ def _sub_question_report(state: dict[str, Any]) -> list[dict[str, Any]]:
             "answer": s.get("answer"),
             "status": s["status"],
             "evidence_ids": s.get("evidence_ids", []),
+            "answer_source": s.get("answer_source"),
         }
         for s in state.get("sub_questions") or []
     ]

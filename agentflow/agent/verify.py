@@ -1,9 +1,10 @@
 """The verify node: decide whether the current sub-question is answered, needs
 another search (with a refined query), or is unanswerable within the budget.
 
-The LLM is only consulted when the reader produced an answer grounded in the
-passages; the rest is decided in code, so a weak or failing model cannot mark an
-ungrounded answer as found.
+The LLM is consulted when the reader produced an answer grounded in the passages,
+and, for the final step once searching is over, on the best entity lead the
+passages name; the rest is decided in code, so a weak or failing model cannot mark
+an ungrounded answer as found.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     can_search = sq["rounds"] < ctx.settings.max_rounds and search_budget_left(usage, ctx.budget)
     is_final = sq["id"] in {s["id"] for s in final_steps(sub_questions)}
 
+    lead = bool(answer) and not from_reader  # an entity the passages name, not the reader's answer
+    last_chance = lead and is_final and not can_search
     llm_verdict: Verdict | None = None
-    if from_reader:
+    if from_reader or last_chance:
+        # The critic sees the reader's grounded answer, or, once searching is over, the
+        # best entity lead of the final step: only the critic can accept a lead there.
         llm_verdict = ctx.ask(usage, node="verify", prompt="verify", output_type=Verdict,
                               sub_question=sq["id"], max_tokens=80,
                               question=sq["resolved"] or sq["text"],
@@ -44,7 +49,10 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     if from_reader:
         wants_more = llm_verdict is not None and llm_verdict.verdict != ANSWERED_V
         decision = AGAIN if (wants_more and can_search) else ANSWERED_V
-    elif answer and not is_final:
+    elif last_chance:
+        accepted = llm_verdict is not None and llm_verdict.verdict == ANSWERED_V
+        decision = ANSWERED_V if accepted else UNANSWERABLE_V
+    elif lead and not is_final:
         # An entity lead is enough to bridge to the next hop once searching more did not help.
         decision = AGAIN if can_search else ANSWERED_V
     else:
@@ -55,6 +63,7 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         sq["next_query"] = refined
     elif decision == ANSWERED_V:
         sq["status"], sq["answer"] = ANSWERED, answer
+        sq["answer_source"] = "reader" if from_reader else "entity_lead"
     else:
         sq["status"] = UNANSWERABLE
     graph = load_memory(state, ctx)

@@ -168,6 +168,16 @@ def _read(user: str) -> dict[str, Any]:
     return {"facts": [], "answer": ""}
 
 
+def _verify(user: str) -> dict[str, Any]:
+    # A careful critic checks at least the kind of answer: a "when" question needs a date.
+    question = _question(user)
+    proposed = re.findall(r"^Proposed answer: (.*)$", user, re.MULTILINE)
+    answer = proposed[-1] if proposed else ""
+    if question.lower().startswith("when") and not re.search(r"\d", answer):
+        return {"verdict": "unanswerable", "refined_query": ""}
+    return {"verdict": "answered", "refined_query": ""}
+
+
 def _answer(user: str) -> dict[str, Any]:
     user = user[user.rfind("Question: ") :]  # past the worked example
     findings = re.findall(
@@ -193,7 +203,7 @@ def read_like_a_model(messages: list[ChatMessage], schema: dict[str, Any] | None
     if "facts" in fields:
         return _read(user)
     if "verdict" in fields:
-        return {"verdict": "answered", "refined_query": ""}
+        return _verify(user)
     if {"answer", "citations"} <= fields and "Findings:" in user:
         return _answer(user)
     # Other graphs (rag, react) get a plain refusal rather than a crash.

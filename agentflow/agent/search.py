@@ -46,6 +46,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     graph = load_memory(state, ctx)
     queries = _queries(sq, state)
     k = ctx.settings.k
+    weight = 1.0 if sq["rounds"] == 0 else 0.5
     fresh: dict[str, SearchHit] = {}
     retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
     ranks: dict[str, float] = dict(state.get("ranks") or {})  # fused rank of each id over all queries
@@ -63,9 +64,10 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                 fresh[h.id] = h
             retrieved.extend(h.id for h in hits)
             for r, h in enumerate(hits):
-                # reciprocal-rank fusion over every query of the run (small k: the top
-                # ranks of each hop's query dominate the run's evidence order)
-                ranks[h.id] = ranks.get(h.id, 0.0) + 1.0 / (RRF_K + r + 1)
+                # Reciprocal-rank fusion over every query of the run (small k: the top
+                # ranks of each hop's query dominate the run's evidence order). The
+                # plan's own questions count fully; refinements are guesses, half.
+                ranks[h.id] = ranks.get(h.id, 0.0) + weight / (RRF_K + r + 1)
             ctx.recorder.record(
                 "tool_call", node="search", sub_question=sq["id"], tool=tool.name, query=query,
                 mode=tool.mode, k=k, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],

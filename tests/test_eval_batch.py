@@ -52,7 +52,10 @@ def make_oracle(world: Path) -> ScriptedLLM:
         if "read passages" in system:
             return {"facts": [{"source": 1, "claim": f"The answer is {ans}."}], "answer": ans}
         if "check whether" in system:
-            return {"verdict": "unanswerable" if question == refused else "answered", "refined_query": ""}
+            # an oracle critic: it accepts the gold answer only
+            proposed = re.findall(r"Proposed answer: (.*)", user)[-1].strip()
+            ok = question != refused and proposed == ans
+            return {"verdict": "answered" if ok else "unanswerable", "refined_query": ""}
         if "step by step" in system:
             return {"action": "answer", "query": "", "answer": ans, "citations": ["1", "2"]}
         return {"answer": ans, "citations": ["1", "2"]}

@@ -232,7 +232,7 @@ def test_render_shows_answers_facts_and_passages() -> None:
     text = render_memory(
         memory, "Where was Robert Zemeckis born?", sub_question_id="2", k_passages=2
     )
-    assert "(1) Who directed Forrest Gump? -> Robert Zemeckis" in text
+    assert "- Who directed Forrest Gump? -> Robert Zemeckis" in text
     assert "- Robert Zemeckis was born in Chicago. [wiki-2]" in text
     assert "[wiki-2] Robert Zemeckis: Robert Zemeckis is an American filmmaker." in text
     assert text.index("Known answers:") < text.index("Facts:") < text.index("Passages:")

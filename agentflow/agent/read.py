@@ -17,6 +17,10 @@ from agentflow.llm.tokens import estimate_tokens
 from agentflow.memory.render import render_memory
 
 
+#: Memory always gets at least this much room (a thread's earlier answers must fit).
+MIN_MEMORY_TOKENS = 80
+
+
 @traced("read")
 def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Read the candidate passages; facts cite their passage; the answer must be
@@ -28,11 +32,19 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     passages = state.get("candidates") or []
     graph = load_memory(state, ctx)
     settings = ctx.settings
-    memory_text = render_memory(graph, question, budget_tokens=settings.memory_tokens,
+    # Compact memory: the first read of a run sizes the reader's evidence (passages plus
+    # memory) and later reads stay within 1.25x of it, memory taking at most half, so the
+    # prompt does not grow with the step index however much the run has learnt.
+    cut = [p["text"][: settings.passage_chars] for p in passages]
+    first = not state.get("reader_budget")
+    budget = int(state.get("reader_budget") or min(settings.evidence_tokens,
+                                                       sum(estimate_tokens(t) for t in cut)))
+    memory_budget = max(MIN_MEMORY_TOKENS, min(settings.memory_tokens, budget // 2))
+    memory_text = render_memory(graph, question, budget_tokens=memory_budget,
                                 sub_question_id=sq["mem_id"], k_passages=0) if passages else ""
-    # Memory and passages share one budget, so the prompt stays the same size however
-    # much the run has learnt (compact memory): passages get what memory leaves.
-    left = max(settings.evidence_tokens - estimate_tokens(memory_text), settings.evidence_tokens // 3)
+    if first:
+        budget += estimate_tokens(memory_text)
+    left = max(budget * 5 // 4 - estimate_tokens(memory_text), budget // 3)
     limit = min(settings.passage_chars, 4 * left // max(1, len(passages)))
     shown = [{"title": p.get("title", ""), "text": p["text"][:limit]} for p in passages]
     reading = None
@@ -70,6 +82,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx.progress(type="read", node="read", sub_question=question, facts=len(facts), answer=answer,
                  answer_source=source)
     return {
+        "reader_budget": budget if passages else state.get("reader_budget"),
         "reading": {"answer": answer, "grounded": grounded, "source": source, "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},
         "usage": usage,

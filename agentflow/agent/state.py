@@ -29,6 +29,7 @@ class ResearchState(TypedDict, total=False):
     retrieved: list[str]  # every passage id a tool returned in this run (citation check)
     ranks: dict[str, float]  # reciprocal-rank fusion of every corpus search of the run
     reading: dict[str, Any]  # the reader's last result for `current`
+    reader_budget: int  # evidence tokens the reader sees, fixed by the run's first read
     memory: dict[str, Any]  # MemoryGraph.to_json()
     memory_rev: int
     usage: dict[str, Any]

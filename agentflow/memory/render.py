@@ -70,7 +70,7 @@ def _known_answers(graph: MemoryGraph, current: str | None) -> list[str]:
             answering = [f["text"] for f in graph.facts_for(sq["id"]) if sq["id"] in f["answers"]]
             answer = answering[0] if answering else None
         if answer:
-            lines.append(f"- ({sq['id']}) {sq['text']} -> {answer}")
+            lines.append(f"- {sq['text']} -> {answer}")
     return lines
 
 

@@ -16,7 +16,6 @@ from agentflow.agent.steps import traced
 from agentflow.llm.tokens import estimate_tokens
 from agentflow.memory.render import render_memory
 
-
 #: Memory always gets at least this much room (a thread's earlier answers must fit).
 MIN_MEMORY_TOKENS = 80
 

@@ -38,19 +38,13 @@ class CorpusSearch(SearchTool):
         if self._graph is None:
             return self.store.search_many(queries, k=k, mode=self.mode)
         pools = self.store.search_many(queries, k=max(k, self.candidates), mode=self.mode)
-        out: list[list[SearchHit]] = []
-        for q, pool in zip(queries, pools):
-            by_id = {h.id: h for h in pool}
-            ranked = self._graph.rerank(q, [(h.id, h.score) for h in pool], k=k)
-            hits = []
-            for pid, score in ranked:
-                hit = by_id.get(pid)
-                if hit is None:  # a graph-found passage outside the fused pool
-                    got = self.store.get([pid])
-                    if not got:
-                        continue
-                    p = got[0]
-                    hit = SearchHit(id=p.id, title=p.title, text=p.text, source=p.source, score=score)
-                hits.append(hit.model_copy(update={"score": float(score)}))
-            out.append(hits[:k])
-        return out
+        ranked = [self._graph.rerank(q, [(h.id, h.score) for h in pool], k=k) for q, pool in zip(queries, pools)]
+        # Passages the graph found outside the fused pools, fetched in one request.
+        pooled = {h.id: h for pool in pools for h in pool}
+        missing = [pid for r in ranked for pid, _ in r if pid not in pooled]
+        for p in self.store.get(missing) if missing else []:
+            pooled[p.id] = SearchHit(id=p.id, title=p.title, text=p.text, source=p.source, score=0.0)
+        return [
+            [pooled[pid].model_copy(update={"score": float(score)}) for pid, score in r if pid in pooled][:k]
+            for r in ranked
+        ]

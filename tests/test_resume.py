@@ -66,7 +66,7 @@ def test_killed_run_resumes_without_repeating_completed_llm_calls(tmp_path: Path
     # Completed steps (plan, the first sub-question's read and verify) are not repeated;
     # only the node that was interrupted runs again.
     assert second_calls[0] == "read" and "plan" not in second_calls
-    assert second_calls.count("read") == 2 and second_calls[-1] == "answer"
+    assert second_calls.count("read") == 2 and "answer" not in second_calls
     trajectory = tmp_path / "home" / "runs" / "run-1" / "trajectory.jsonl"
     events = [json.loads(line) for line in trajectory.read_text().splitlines()]
     assert sum(e["type"] == "run_resumed" for e in events) == 1

@@ -29,6 +29,11 @@ class CorpusSearch(SearchTool):
 
             self._graph = corpus_graph_for(store)
 
+    def entity_frequency(self, key: str) -> int:
+        """Passages of the corpus that mention the normalised entity ``key`` (1 without a
+        graph: every name then counts the same)."""
+        return self._graph.entity_frequency(key) if self._graph is not None else 1
+
     def search(self, query: str, *, k: int = 5) -> list[SearchHit]:
         """Top ``k`` passages for ``query``."""
         return self.search_many([query], k=k)[0]

@@ -57,35 +57,41 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
-        found = rank_evidence(*support.values(), background)
+        found = rank_evidence(background[:3], *support.values(), background)
         why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""
         ctx.note("answer", "refusal", f"no supported answer to the question{why}")
         return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL,
                                          citations=[], evidence=found, lookup=lookup)}
 
-    chain = rank_evidence(*[support[s["id"]] for s in answered], limit=6)
+    # The chain: for each answered step, the passage its answer was read from first.
+    chain = rank_evidence(*[[s["answer_passage"]] if s.get("answer_passage") in lookup else []
+                            for s in answered],
+                          *[support[s["id"]] for s in answered], limit=6)
     shown = chain or rank_evidence(*[s["evidence_ids"] for s in answered], limit=4)
-    steps = [{"question": s["resolved"] or s["text"], "answer": s["answer"]} for s in answered]
     floor_answer = "; ".join(s["answer"] for s in sinks)
-    composed = ctx.ask(usage, node="answer", prompt="answer", output_type=FinalAnswer, max_tokens=120,
-                       question=state["question"], steps=steps,
-                       passages=[{"title": lookup[p]["title"], "text": lookup[p]["text"][: ctx.settings.passage_chars]}
-                                 for p in shown])
     final = floor_answer
     cited: list[str] = []
     removed: list[str] = []
-    if composed is not None:
-        cited = resolve_citations(composed.citations, shown)
-        valid = check_citations(cited, retrieved, ctx, node="answer")
-        removed = [c for c in cited if c not in valid]
-        cited = valid
-        texts = [f"{lookup[p]['title']} {lookup[p]['text']}" for p in (cited or shown) if p in lookup]
-        if not is_non_answer(composed.answer) and is_grounded(composed.answer, texts):
-            final = composed.answer.strip()
-        elif not is_non_answer(composed.answer):
-            ctx.note("answer", "ungrounded_answer",
-                     f"composed answer {composed.answer!r} is not in the cited passages; "
-                     f"using the sub-question answer {floor_answer!r}")
+    if len(sinks) > 1:
+        # Several final steps (a comparison): only a composed answer can join them.
+        steps = [{"question": s["resolved"] or s["text"], "answer": s["answer"]} for s in answered]
+        composed = ctx.ask(usage, node="answer", prompt="answer", output_type=FinalAnswer,
+                           max_tokens=120, question=state["question"], steps=steps,
+                           passages=[{"title": lookup[p]["title"],
+                                      "text": lookup[p]["text"][: ctx.settings.passage_chars]}
+                                     for p in shown])
+        if composed is not None:
+            cited = resolve_citations(composed.citations, shown)
+            valid = check_citations(cited, retrieved, ctx, node="answer")
+            removed = [c for c in cited if c not in valid]
+            cited = valid
+            texts = [f"{lookup[p]['title']} {lookup[p]['text']}" for p in (cited or shown) if p in lookup]
+            if not is_non_answer(composed.answer) and is_grounded(composed.answer, texts):
+                final = composed.answer.strip()
+            elif not is_non_answer(composed.answer):
+                ctx.note("answer", "ungrounded_answer",
+                         f"composed answer {composed.answer!r} is not in the cited passages; "
+                         f"using the sub-question answers {floor_answer!r}")
     # Every claim must cite: keep model citations that contain the final answer or a
     # step's answer, then add the chain passages that do.
     claims = [final] + [s["answer"] for s in answered]
@@ -96,6 +102,8 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
                                          evidence=rank_evidence(background), lookup=lookup,
                                          removed=removed)}
+    # The evidence order: the answer chain first (it agrees with the answer), then the
+    # run's fused ranking, whose head is the single-shot search of the whole question.
     evidence = rank_evidence(cited, chain, background)
     return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=final, citations=cited,
                                      evidence=evidence, lookup=lookup, removed=removed)}

@@ -41,6 +41,11 @@ class ResearchSettings(BaseModel):
     evidence_tokens: int = 600  # memory + passages shown to the reader, together
     passage_chars: int = 600  # a passage is cut to at most this many characters in prompts
     react_steps: int = 4  # ReAct baseline: steps before it must answer
+    # Mechanisms of the loop, each switchable for ablations (evals/ablation.py).
+    plan_llm: bool = True  # ask the model for a plan (else: the question is the one step)
+    bridge_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
+    reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
+    critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
 
 
 @dataclass

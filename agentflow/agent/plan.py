@@ -14,6 +14,7 @@ from agentflow.agent.schemas import Plan
 from agentflow.agent.state import (
     ResearchState,
     new_sub_question,
+    repair_plan,
     sub_questions_from_plan,
     validate_plan,
 )
@@ -28,8 +29,15 @@ def plan(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     question = state["question"]
     usage = dict(state.get("usage") or new_usage())
     settings = ctx.settings
-    result = ctx.ask(usage, node="plan", prompt="plan", output_type=Plan, question=question, max_tokens=200)
-    reason = "the model gave no valid plan" if result is None else validate_plan(result, question, settings.max_sub_questions)
+    result = None
+    if settings.plan_llm:
+        result = ctx.ask(usage, node="plan", prompt="plan", output_type=Plan, question=question,
+                         max_tokens=200)
+    if result is not None:
+        result = repair_plan(result)
+    reason = ("planning by the model is off" if not settings.plan_llm
+              else "the model gave no valid plan" if result is None
+              else validate_plan(result, question, settings.max_sub_questions))
     if result is not None and reason is None:
         sub_questions = sub_questions_from_plan(result, settings.max_sub_questions)
     else:

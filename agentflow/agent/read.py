@@ -1,16 +1,26 @@
-"""The read node: extract facts and a candidate answer from the passages found for
-the current sub-question, and write them into the memory graph."""
+"""The read node: find the answer of the current sub-question among typed candidate
+spans of the passages, and write the sentence that states it into the memory graph.
+
+The model is asked one narrow question: which of these spans (all of them occur in
+the passages and fit the expected answer type) answers the sub-question? Backends
+that constrain output get the spans as a JSON-schema enum; a strong model may also
+give another span, accepted only when it occurs in a shown passage. Without a usable
+choice the best-scored candidate is the floor. Facts are passage sentences, never
+model text, so nothing from a prompt example can reach memory.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, create_model
 
+from agentflow.agent.answer_types import expected_type
+from agentflow.agent.candidates import Candidate, answer_candidates, sentences
 from agentflow.agent.context import RunContext, context_of
-from agentflow.agent.grounding import best_sentences, entity_candidates, is_grounded, is_non_answer
+from agentflow.agent.grounding import best_sentences, is_non_answer, normalize_answer
 from agentflow.agent.memory_io import load_memory, save_memory
-from agentflow.agent.schemas import Reading
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced
 from agentflow.llm.tokens import estimate_tokens
@@ -18,26 +28,45 @@ from agentflow.memory.render import render_memory
 
 #: Memory always gets at least this much room (a thread's earlier answers must fit).
 MIN_MEMORY_TOKENS = 80
+#: The answer the reader gives when no candidate answers the sub-question.
+NONE = "none of these"
+MAX_CANDIDATES = 6
 
 
-@traced("read")
-def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Read the candidate passages; facts cite their passage; the answer must be
-    grounded in them or it is kept only as a lead for the next search."""
-    ctx = context_of(runtime)
-    usage = dict(state["usage"])
-    sq = next(s for s in state["sub_questions"] if s["id"] == state["current"])
-    question = sq["resolved"] or sq["text"]
-    passages = state.get("candidates") or []
-    graph = load_memory(state, ctx)
+def pick_model(candidates: list[Candidate]) -> type[BaseModel]:
+    """The reader's output type: ``answer`` is one of the candidate spans (a JSON-schema
+    enum for constrained backends) or :data:`NONE`; validation accepts any string so a
+    strong model's other span can be checked in code instead of failing to parse."""
+    choices = [c.text for c in candidates] + [NONE]
+    return create_model(
+        "Pick",
+        __doc__="The span of the passages that answers the question.",
+        answer=(str, Field(json_schema_extra={"enum": choices})),
+    )
+
+
+def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
+    """The id of the first shown passage containing ``answer`` as a phrase."""
+    norm = normalize_answer(answer)
+    if not norm:
+        return None
+    for p in passages:
+        if f" {norm} " in f" {normalize_answer(p.get('title', '') + ' ' + p['text'])} ":
+            return p["id"]
+    return None
+
+
+def _shown(state: ResearchState, ctx: RunContext, graph: Any, sq: dict[str, Any],
+           passages: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str, int]:
+    """Passages and memory cut to the reader's token budget (compact memory: the first
+    read of a run sizes the budget and later reads stay within 1.25x of it, memory
+    taking at most half, so the prompt does not grow with the step index)."""
     settings = ctx.settings
-    # Compact memory: the first read of a run sizes the reader's evidence (passages plus
-    # memory) and later reads stay within 1.25x of it, memory taking at most half, so the
-    # prompt does not grow with the step index however much the run has learnt.
+    question = sq["resolved"] or sq["text"]
     cut = [p["text"][: settings.passage_chars] for p in passages]
     first = not state.get("reader_budget")
     budget = int(state.get("reader_budget") or min(settings.evidence_tokens,
-                                                       sum(estimate_tokens(t) for t in cut)))
+                                                   sum(estimate_tokens(t) for t in cut)))
     memory_budget = max(MIN_MEMORY_TOKENS, min(settings.memory_tokens, budget // 2))
     memory_text = render_memory(graph, question, budget_tokens=memory_budget,
                                 sub_question_id=sq["mem_id"], k_passages=0) if passages else ""
@@ -46,43 +75,64 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     left = max(budget * 5 // 4 - estimate_tokens(memory_text), budget // 3)
     limit = min(settings.passage_chars, 4 * left // max(1, len(passages)))
     shown = [{"title": p.get("title", ""), "text": p["text"][:limit]} for p in passages]
-    reading = None
-    if passages:
-        reading = ctx.ask(usage, node="read", prompt="read", output_type=Reading, sub_question=sq["id"],
-                          max_tokens=200, passages=shown, memory=memory_text, question=question)
-    facts: list[tuple[str, str]] = []  # (passage id, claim)
-    if reading is not None:
-        for f in reading.facts:
-            if 1 <= f.source <= len(passages) and f.claim.strip():
-                facts.append((passages[f.source - 1]["id"], f.claim.strip()[:300]))
-    if not facts:
-        facts = best_sentences(passages[:2], question)
-    answer = "" if reading is None or is_non_answer(reading.answer) else reading.answer.strip()[:200]
-    texts = [f"{p.get('title', '')} {p['text']}" for p in passages]
-    grounded = bool(answer) and is_grounded(answer, texts)
-    source = "reader"
-    if not grounded:
-        # The floor: the best entity the passages name that the question does not.
-        leads = entity_candidates(passages, question)
-        if answer and not grounded:
-            ctx.note("read", "ungrounded_answer", f"reader answer {answer!r} is not in the passages",
-                     sub_question=sq["id"])
-        if leads:
-            answer, grounded, source = leads[0], True, "entity_candidate"
-    fact_ids = []
-    for pid, claim in facts:
-        answers = bool(answer) and is_grounded(answer, [claim])
-        fact_ids.append(graph.add_fact(claim, source_passage_id=pid, sub_question_id=sq["mem_id"], answers=answers))
-    if answer and grounded and not any(is_grounded(answer, [c]) for _, c in facts):
-        # make the answer itself a fact, cited to the passage that contains it
-        pid = next((p["id"] for p in passages if is_grounded(answer, [f"{p.get('title', '')} {p['text']}"])), None)
-        if pid:
-            fact_ids.append(graph.add_fact(answer, source_passage_id=pid, sub_question_id=sq["mem_id"], answers=True))
+    return shown, memory_text, budget
+
+
+@traced("read")
+def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Pick the sub-question's answer among typed candidates; record its sentence as a fact."""
+    ctx = context_of(runtime)
+    usage = dict(state["usage"])
+    sq = next(s for s in state["sub_questions"] if s["id"] == state["current"])
+    question = sq["resolved"] or sq["text"]
+    passages = state.get("candidates") or []
+    graph = load_memory(state, ctx)
+    kind = expected_type(question)
+    earlier = [s.get("answer") or "" for s in state["sub_questions"] if s["id"] != sq["id"]]
+    candidates = answer_candidates(passages, question, kind=kind, exclude=earlier,
+                                   limit=MAX_CANDIDATES)
+    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages)
+    chosen: Candidate | None = None
+    source = "candidate"
+    if passages and ctx.settings.reader_llm:
+        pick = ctx.ask(usage, node="read", prompt="read", output_type=pick_model(candidates),
+                       sub_question=sq["id"], max_tokens=40, passages=shown, memory=memory_text,
+                       question=question, candidates=[c.text for c in candidates], none=NONE)
+        answer = "" if pick is None else str(getattr(pick, "answer", "")).strip()[:200]
+        if answer and not is_non_answer(answer) and normalize_answer(answer) != normalize_answer(NONE):
+            by_text = {normalize_answer(c.text): c for c in candidates}
+            chosen = by_text.get(normalize_answer(answer))
+            if chosen is None and (pid := _in_passages(answer, passages)) is not None \
+                    and normalize_answer(answer) not in normalize_answer(question):
+                # A span outside the candidates (a strong model's), checked against the text.
+                text = next(p["text"] for p in passages if p["id"] == pid)
+                sentence = next((s for s in sentences(text) if _in_passages(answer, [
+                    {"id": pid, "text": s}])), text)
+                chosen = Candidate(text=answer, passage_id=pid, sentence=sentence[:300], score=0.0,
+                                   kind=kind, relation_hits=1)
+            if chosen is not None:
+                source = "reader"
+            else:
+                ctx.note("read", "ungrounded_answer",
+                         f"reader answer {answer!r} is not a span of the passages", sub_question=sq["id"])
+    if chosen is None and candidates:
+        chosen = candidates[0]  # the floor: the best-scored typed span
+    facts: list[tuple[str, str]] = []  # (passage id, sentence)
+    if chosen is not None:
+        facts.append((chosen.passage_id, chosen.sentence))
+    facts += [f for f in best_sentences(passages[:2], question) if f not in facts]
+    answer = chosen.text if chosen is not None else ""
+    fact_ids = [graph.add_fact(claim, source_passage_id=pid, sub_question_id=sq["mem_id"],
+                               answers=chosen is not None and pid == chosen.passage_id and i == 0)
+                for i, (pid, claim) in enumerate(facts)]
     ctx.progress(type="read", node="read", sub_question=question, facts=len(facts), answer=answer,
                  answer_source=source)
     return {
         "reader_budget": budget if passages else state.get("reader_budget"),
-        "reading": {"answer": answer, "grounded": grounded, "source": source, "fact_ids": fact_ids,
+        "reading": {"answer": answer, "grounded": chosen is not None, "source": source,
+                    "kind": kind.value, "supported": bool(chosen and chosen.relation_hits > 0),
+                    "passage_id": chosen.passage_id if chosen else None,
+                    "candidates": [c.text for c in candidates], "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},
         "usage": usage,
         **save_memory(graph, state, ctx, node="read", sub_question=sq["id"]),

@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agentflow.agent.bridges import bridge_entities
 from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.memory_io import load_memory, save_memory
@@ -36,9 +37,24 @@ def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
     return [f"{text} {lead}".strip()]
 
 
+def _bridge_queries(sq: dict[str, Any], hits: list[SearchHit], ctx: RunContext,
+                    sub_questions: list[dict[str, Any]]) -> list[str]:
+    """The next hop without the LLM: "<bridge> <sub-question>" for the best bridge names
+    of the first query's top passages (empty when the setting is off)."""
+    n = ctx.settings.bridge_searches
+    if n <= 0 or not hits:
+        return []
+    text = sq["resolved"] or sq["text"]
+    frequency = next((t.entity_frequency for t in ctx.tools if hasattr(t, "entity_frequency")), None)
+    earlier = [s.get("answer") or "" for s in sub_questions if s["id"] != sq["id"]]
+    names = bridge_entities(text, hits, limit=n, exclude=earlier, frequency=frequency)
+    return [f"{name} {text}" for name in names]
+
+
 @traced("search")
 def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Search for the current sub-question and put new passages into memory."""
+    """Search for the current sub-question (then one hop further along its bridge
+    names) and put new passages into memory."""
     ctx = context_of(runtime)
     usage = dict(state["usage"])
     sub_questions = [dict(s) for s in state["sub_questions"]]
@@ -46,14 +62,22 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     graph = load_memory(state, ctx)
     queries = _queries(sq, state)
     k = ctx.settings.k
-    weight = 1.0 if sq["rounds"] == 0 else 0.5
     fresh: dict[str, SearchHit] = {}
     retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
     ranks: dict[str, float] = dict(state.get("ranks") or {})  # fused rank of each id over all queries
-    for query in queries:
+    first_hits: list[SearchHit] = []
+    # (query, weight, kind): the plan's own questions count fully; refinements and
+    # bridge hops are guesses, half.
+    plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
+    todo: list[tuple[str, float, str]] = [(q, plan_weight, "query") for q in queries]
+    asked: list[str] = []
+    while todo:
+        query, weight, kind = todo.pop(0)
+        asked.append(query)
         for tool in ctx.tools:
             if not search_budget_left(usage, ctx.budget):
                 ctx.note("search", "budget", "search budget spent", sub_question=sq["id"])
+                todo = []
                 break
             started = time.perf_counter()
             hits = tool.search(query, k=k)
@@ -65,17 +89,20 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             retrieved.extend(h.id for h in hits)
             for r, h in enumerate(hits):
                 # Reciprocal-rank fusion over every query of the run (small k: the top
-                # ranks of each hop's query dominate the run's evidence order). The
-                # plan's own questions count fully; refinements are guesses, half.
+                # ranks of each hop's query dominate the run's evidence order).
                 ranks[h.id] = ranks.get(h.id, 0.0) + weight / (RRF_K + r + 1)
             ctx.recorder.record(
                 "tool_call", node="search", sub_question=sq["id"], tool=tool.name, query=query,
                 mode=tool.mode, k=k, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],
-                new_ids=[h.id for h in new], known_ids=known,
+                new_ids=[h.id for h in new], known_ids=known, kind=kind,
                 seconds=round(time.perf_counter() - started, 4),
             )
             ctx.progress(type="search", node="search", sub_question=sq["resolved"], query=query,
                          tool=tool.name, found=len(hits), new=len(new))
+            if kind == "query" and not first_hits:
+                first_hits = hits
+                if sq["rounds"] == 0:
+                    todo.extend((b, 0.5, "bridge") for b in _bridge_queries(sq, hits, ctx, sub_questions))
     for h in fresh.values():
         graph.add_passage(h, retrieved_for=sq["mem_id"], score=h.score)
     # What memory knows about this sub-question: new passages and earlier ones.
@@ -89,8 +116,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         known_ids=[h.id for h in memory_hits], seconds=round(time.perf_counter() - started, 4),
     )
     retrieved.extend(h.id for h in memory_hits)
-    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ctx.settings.read_k)
-    sq["queries"] = sq["queries"] + queries
+    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ranks, ctx.settings.read_k)
+    sq["queries"] = sq["queries"] + asked
     sq["rounds"] += 1
     sq["evidence_ids"] = list(dict.fromkeys(sq["evidence_ids"] + [h.id for h in ranked]))
     return {
@@ -103,11 +130,13 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     }
 
 
-def _rank_for_reading(fresh: list[SearchHit], memory_hits: list[SearchHit], n: int) -> list[SearchHit]:
-    """Interleave the best new passages (corpus ranking) with the best remembered ones
-    (memory-graph ranking, which already includes the new ones)."""
+def _rank_for_reading(fresh: list[SearchHit], memory_hits: list[SearchHit],
+                      ranks: dict[str, float], n: int) -> list[SearchHit]:
+    """Interleave the best new passages (by the run's fused rank, so that the question's
+    own top passages lead and each bridge hop's best follow) with the best remembered
+    ones (memory-graph ranking, which already includes the new ones)."""
     order: dict[str, SearchHit] = {}
-    fresh_sorted = sorted(fresh, key=lambda h: -h.score)
+    fresh_sorted = sorted(fresh, key=lambda h: -ranks.get(h.id, 0.0))
     for i in range(max(len(fresh_sorted), len(memory_hits))):
         for lst in (fresh_sorted, memory_hits):
             if i < len(lst):

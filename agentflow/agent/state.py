@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
-from agentflow.agent.schemas import Plan
+from agentflow.agent.schemas import Plan, PlannedStep
 
 REF = re.compile(r"#(\d+)")
 
@@ -66,6 +66,30 @@ def sub_questions_from_plan(plan: Plan, max_steps: int) -> list[dict[str, Any]]:
         deps = sorted({d for d in step.depends_on if 1 <= d < i} | {int(m) for m in REF.findall(step.question) if 1 <= int(m) < i})
         out.append(new_sub_question(i, step.question, [str(d) for d in deps]))
     return out
+
+
+def repair_plan(plan: Plan) -> Plan:
+    """Fix what a weak model gets wrong without changing what a plan asks: a
+    ``depends_on`` entry naming the step itself or a later step is dropped (references
+    in the text are left for :func:`validate_plan` to judge), and a repeated step is
+    removed, with later references to it pointed at its first occurrence."""
+    steps: list[PlannedStep] = []
+    index_of: dict[int, int] = {}  # original 1-based index -> new 1-based index
+    seen: dict[str, int] = {}
+    for i, step in enumerate(plan.sub_questions, 1):
+        def ref(m: re.Match[str]) -> str:
+            k = int(m.group(1))
+            return f"#{index_of[k]}" if k in index_of else m.group(0)
+
+        text = " ".join(REF.sub(ref, step.question).split())
+        key = " ".join(sorted(content_words(text))) + "|" + " ".join(REF.findall(text))
+        if key in seen:
+            index_of[i] = seen[key]
+            continue
+        deps = sorted({index_of[d] for d in step.depends_on if 1 <= d < i and d in index_of})
+        steps.append(PlannedStep(question=text, depends_on=deps))
+        index_of[i] = seen[key] = len(steps)
+    return Plan(sub_questions=steps)
 
 
 def validate_plan(plan: Plan, question: str, max_steps: int) -> str | None:

@@ -1,10 +1,13 @@
-"""The verify node: decide whether the current sub-question is answered, needs
-another search (with a refined query), or is unanswerable within the budget.
+"""The verify node: decide whether the current sub-question is answered, needs another
+search, or is unanswerable within the budget.
 
-The LLM is consulted when the reader produced an answer grounded in the passages,
-and, for the final step once searching is over, on the best entity lead the
-passages name; the rest is decided in code, so a weak or failing model cannot mark
-an ungrounded answer as found.
+Sufficiency is decided in code (SIM-RAG's gate, with a deterministic floor): a
+sub-question is answered when the reader's span occurs in a passage, fits the
+expected answer type and sits in a sentence that echoes what the sub-question asks
+(its relation words). The critic model is consulted once per sub-question and may
+only ask for one more search: a weak critic's "unanswerable" never refuses a
+sub-question whose evidence holds a grounded candidate. Refusal is the claim that
+the evidence is missing: no such candidate once searching is over.
 """
 
 from __future__ import annotations
@@ -17,10 +20,24 @@ from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Verdict
-from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState, final_steps
+from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState
 from agentflow.agent.steps import traced
 
 ANSWERED_V, AGAIN, UNANSWERABLE_V = "answered", "search_again", "unanswerable"
+
+
+def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None) -> str:
+    """The verdict for one round, from the reading and the critic's word (pure)."""
+    answer = reading.get("answer") or ""
+    supported = bool(answer) and bool(reading.get("grounded")) and bool(reading.get("supported"))
+    if supported:
+        return AGAIN if (critic == AGAIN and can_search) else ANSWERED_V
+    if can_search:
+        return AGAIN
+    # Searching is over: a grounded span whose sentence does not echo the relation is
+    # still the best the evidence holds for a bridge; refusing it would end the chain.
+    return ANSWERED_V if answer and reading.get("grounded") and reading.get("source") == "reader" \
+        else UNANSWERABLE_V
 
 
 @traced("verify")
@@ -32,38 +49,24 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     sq = next(s for s in sub_questions if s["id"] == state["current"])
     reading = state.get("reading") or {}
     answer = reading.get("answer") or ""
-    from_reader = bool(answer) and reading.get("grounded") and reading.get("source") == "reader"
     can_search = sq["rounds"] < ctx.settings.max_rounds and search_budget_left(usage, ctx.budget)
-    is_final = sq["id"] in {s["id"] for s in final_steps(sub_questions)}
-
-    lead = bool(answer) and not from_reader  # an entity the passages name, not the reader's answer
-    last_chance = lead and is_final and not can_search
     llm_verdict: Verdict | None = None
-    if from_reader or last_chance:
-        # The critic sees the reader's grounded answer, or, once searching is over, the
-        # best entity lead of the final step: only the critic can accept a lead there.
+    if answer and reading.get("supported") and can_search and ctx.settings.critic_llm \
+            and not sq.get("critic_asked"):
+        sq["critic_asked"] = True
         llm_verdict = ctx.ask(usage, node="verify", prompt="verify", output_type=Verdict,
-                              sub_question=sq["id"], max_tokens=80,
+                              sub_question=sq["id"], max_tokens=60,
                               question=sq["resolved"] or sq["text"],
-                              answer=answer, facts=reading.get("facts", [])[:6])
-    if from_reader:
-        wants_more = llm_verdict is not None and llm_verdict.verdict != ANSWERED_V
-        decision = AGAIN if (wants_more and can_search) else ANSWERED_V
-    elif last_chance:
-        accepted = llm_verdict is not None and llm_verdict.verdict == ANSWERED_V
-        decision = ANSWERED_V if accepted else UNANSWERABLE_V
-    elif lead and not is_final:
-        # An entity lead is enough to bridge to the next hop once searching more did not help.
-        decision = AGAIN if can_search else ANSWERED_V
-    else:
-        decision = AGAIN if can_search else UNANSWERABLE_V
-
+                              answer=answer, facts=reading.get("facts", [])[:3])
+    decision = decide(reading, can_search=can_search,
+                      critic=llm_verdict.verdict if llm_verdict else None)
     if decision == AGAIN:
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None
         sq["next_query"] = refined
     elif decision == ANSWERED_V:
         sq["status"], sq["answer"] = ANSWERED, answer
-        sq["answer_source"] = "reader" if from_reader else "entity_lead"
+        sq["answer_source"] = reading.get("source") or "candidate"
+        sq["answer_passage"] = reading.get("passage_id")
     else:
         sq["status"] = UNANSWERABLE
     graph = load_memory(state, ctx)

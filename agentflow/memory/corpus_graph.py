@@ -52,6 +52,7 @@ class CorpusGraph:
         self._entity_index: dict[str, int] = {}
         self._incidence = sp.csr_matrix((0, 0), dtype=np.float32)
         self._operator: PageRankOperator | None = None
+        self._degrees: np.ndarray | None = None
 
     @classmethod
     def build(cls, passages: Iterable[tuple[str, str, str]]) -> CorpusGraph:
@@ -90,6 +91,7 @@ class CorpusGraph:
             old = sp.coo_matrix((old.data, (old.row, old.col)), shape=shape)
             self._incidence = (old + new).tocsr()
             self._operator = None
+            self._degrees = None
         return added
 
     def __len__(self) -> int:
@@ -136,6 +138,15 @@ class CorpusGraph:
             adjacency = sp.bmat([[None, self._incidence], [self._incidence.T, None]], format="csr")
             self._operator = PageRankOperator(hub_dampened(adjacency, HUB_DEGREE))
         return self._operator
+
+    def entity_frequency(self, key: str) -> int:
+        """How many passages mention the entity with normalised name ``key`` (0 if none)."""
+        col = self._entity_index.get(key)
+        if col is None:
+            return 0
+        if self._degrees is None:
+            self._degrees = np.asarray((self._incidence > 0).sum(axis=0)).ravel()
+        return int(self._degrees[col])
 
     def query_entities(self, query: str) -> list[str]:
         """The entity keys of ``query`` that occur in the corpus graph."""

@@ -1,0 +1,139 @@
+"""Answer candidates: spans of the shown passages that could answer a question.
+
+Every candidate is a span that occurs in a passage, of the type the question asks
+for (:mod:`agentflow.agent.answer_types`), and not a name the question already
+uses. Candidates are scored in code by how much of the question their sentence
+echoes (rarer words weigh more) and by the rank of their passage, so the reader has
+a deterministic floor and the model only ever picks among checkable spans.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from agentflow.agent.answer_types import AnswerType, expected_type, fits
+from agentflow.agent.state import content_words
+from agentflow.memory.entities import extract_entities, normalize_entity
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"“(])")
+_NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:\s+(%|percent|[a-z]{3,12}))?")
+_UNIT_STOP = frozenset("and or of in on at to for by with from the a an is was were are".split())
+
+
+class Candidate(BaseModel):
+    """A span that may answer the question, where it was found, and its score."""
+
+    text: str
+    passage_id: str
+    sentence: str
+    score: float
+    kind: AnswerType
+    #: Relation words of the question (not part of its names) that the sentence echoes:
+    #: 0 means the sentence says nothing about what was asked, only about whom.
+    relation_hits: int = 0
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` split into sentences (short texts are one sentence)."""
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def _spans(sentence: str, kind: AnswerType) -> list[str]:
+    out = list(extract_entities(sentence))
+    if kind in (AnswerType.NUMBER, AnswerType.OTHER, AnswerType.ENTITY):
+        for m in _NUMBER.finditer(sentence):
+            number, unit = m.group(1).rstrip(",."), m.group(2)
+            if re.fullmatch(r"(?:1\d{3}|20\d{2})", number) and kind != AnswerType.NUMBER:
+                continue  # a year: already a date span
+            out.append(f"{number} {unit}" if unit and unit not in _UNIT_STOP else number)
+    return out
+
+
+_PLACE_CUE = re.compile(r"\b(?:in|at|near|from|to|of|into|across)\s+(?:the\s+)?(?:\w+\s+of\s+)?$", re.I)
+_AGENT_CUE = re.compile(r"\b(?:by|with|and)\s+$", re.I)
+
+
+def _cue(sentence: str, span: str, kind: AnswerType) -> float:
+    """A small boost when the words before ``span`` suit the expected type: "in/at/near"
+    before a place, "by" before a person (a founder, an author, a director)."""
+    at = sentence.find(span)
+    if at < 0:
+        return 1.0
+    before = sentence[max(0, at - 30):at]
+    if kind == AnswerType.PLACE and _PLACE_CUE.search(before):
+        return 1.5
+    if kind == AnswerType.PERSON and _AGENT_CUE.search(before):
+        return 1.5
+    if kind == AnswerType.PERSON and _PLACE_CUE.search(before):
+        return 0.7
+    return 1.0
+
+
+def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Question words weighted by rarity among the shown passages (a word every passage
+    repeats says little about which sentence answers)."""
+    words = content_words(question)
+    n = max(1, len(passages))
+    texts = [content_words(f"{p.get('title', '')} {p['text']}") for p in passages]
+    return {w: math.log(1.0 + n / (1.0 + sum(w in t for t in texts))) for w in words}
+
+
+def relation_words(question: str) -> set[str]:
+    """The question's content words that are not part of a name it mentions: what is
+    asked ("born", "founded", "president"), as opposed to about whom."""
+    names: set[str] = set()
+    for entity in extract_entities(question):
+        names |= content_words(entity)
+    return content_words(question) - names
+
+
+def answer_candidates(
+    passages: Sequence[dict[str, Any]],
+    question: str,
+    *,
+    kind: AnswerType | None = None,
+    exclude: Sequence[str] = (),
+    limit: int = 6,
+) -> list[Candidate]:
+    """The best ``limit`` spans of ``passages`` (best-first dicts with ``id``, ``title``,
+    ``text``) that could answer ``question``.
+
+    ``exclude`` holds names that cannot be the answer (earlier hops' answers). A span
+    is dropped when all its words are in the question, or when it does not fit the
+    expected answer type.
+    """
+    kind = kind or expected_type(question)
+    q_words = content_words(question)
+    q_keys = {normalize_entity(e) for e in extract_entities(question)}
+    banned = {normalize_entity(x) for x in exclude if x}
+    weights = _weights(question, passages)
+    relation = relation_words(question)
+    best: dict[str, Candidate] = {}
+    mentions: dict[str, int] = {}
+    for rank, p in enumerate(passages):
+        title_words = content_words(p.get("title", ""))
+        for sentence in sentences(p["text"]):
+            s_words = content_words(sentence) | title_words
+            for span in _spans(sentence, kind):
+                key = normalize_entity(span)
+                words = content_words(span)
+                if not key or key in q_keys or key in banned or not words or words <= q_words:
+                    continue
+                if not fits(span, kind):
+                    continue
+                echo = sum(w for word, w in weights.items() if word in s_words and word not in words)
+                score = (1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
+                mentions[key] = mentions.get(key, 0) + 1
+                if key not in best or score > best[key].score:
+                    best[key] = Candidate(
+                        text=span, passage_id=p["id"], sentence=sentence[:300], score=score,
+                        kind=kind, relation_hits=len((s_words - words) & relation))
+    for key, cand in best.items():
+        # A span the passages repeat is a little more likely to be what they are about.
+        cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)
+    return sorted(best.values(), key=lambda c: -c.score)[:limit]

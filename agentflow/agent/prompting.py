@@ -87,15 +87,18 @@ _STOPWORDS = frozenset(
     "where how why whom whose did does do it its as with that this".split())
 
 
-def _json_strings(value: Any) -> Iterator[str]:
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON-like value or a pydantic model (dict values, not keys)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _json_strings(v)
-    elif isinstance(value, list):
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
         for v in value:
-            yield from _json_strings(v)
+            yield from _strings(v)
 
 
 def _json_objects(text: str) -> Iterator[Any]:
@@ -120,26 +123,13 @@ def example_values(name: str) -> tuple[str, ...]:
     source = _load_source(name)
     found = [line for block in _DECLARED.findall(source) for line in block.splitlines()]
     for obj in _json_objects(_JINJA.sub(" ", source)):
-        found.extend(_json_strings(obj))
+        found.extend(_strings(obj))
     values = (normalize_answer(v) for v in found)
     return tuple(dict.fromkeys(v for v in values if any(ch.isalpha() for ch in v)))
 
 
 def _content_words(norm: str) -> set[str]:
     return {w for w in norm.split() if w not in _STOPWORDS and not w.isdigit()}
-
-
-def _shown_text(value: Any) -> Iterator[str]:
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _shown_text(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _shown_text(v)
 
 
 @functools.lru_cache(maxsize=64)
@@ -174,8 +164,7 @@ def copied_example(prompt_name: str, parsed: BaseModel, shown: Any = None) -> st
     if not examples:
         return None
     fixed = _choices(type(parsed))
-    outputs = [normalize_answer(s) for s in _json_strings(parsed.model_dump(mode="json"))
-               if s not in fixed]
+    outputs = [normalize_answer(s) for s in _strings(parsed) if s not in fixed]
     real: set[str] | None = None
     for out in outputs:
         if not out:
@@ -187,7 +176,7 @@ def copied_example(prompt_name: str, parsed: BaseModel, shown: Any = None) -> st
             key=len, reverse=True)
         for value in hits:
             if real is None:
-                real = set(normalize_answer(" ".join(_shown_text(shown))).split())
+                real = set(normalize_answer(" ".join(_strings(shown))).split())
             words = _content_words(value)
             if words and not words <= real:
                 return value

@@ -30,7 +30,8 @@ def test_example_values_come_from_json_and_the_declared_block() -> None:
     assert "cogwheel moon" in values and "quexa" in values  # the {# examples: #} block
     assert "1" not in values  # a citation label says nothing
     react = example_values("react_step")  # JSON written inside a sentence counts too
-    assert "wimble jaxcott" in react and "who winds up cogwheel moon of quexa" in react
+    assert "who winds up cogwheel moon of quexa" in react and "quexa" in react
+    assert "words of passage that answer question" in react
     assert all(example_values(name) is not None for name in template_names())
 
 

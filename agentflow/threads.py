@@ -47,7 +47,7 @@ __all__ = [
     "open_thread_store",
 ]
 
-# Turn statuses besides the run statuses (answered, refused, budget_exhausted, error).
+# Turn statuses besides the run statuses (answered, unsupported, refused, budget_exhausted, error).
 RUNNING, CANCELLED, INTERRUPTED = "running", "cancelled", "interrupted"
 
 _THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")

@@ -1,14 +1,17 @@
-"""Retrieval benchmark on a MuSiQue-format dataset: ingestion speed and passage recall.
+"""Retrieval benchmark on any dataset ``load_dataset`` reads: ingestion speed and passage recall.
 
-Ingests the corpus into a corpus store (timed), times the embedder alone on the
-same texts (one call, before and after ingestion, averaged), then scores BM25,
-dense, hybrid (weighted fusion) and RRF search with each question as the query:
-Recall@2/5/10 (mean over questions of |gold ∩ top-k| / |gold|) and full-chain@5
-(share of questions with every gold paragraph in the top 5). Gold paragraphs are
-a question's ``paragraphs`` with ``is_supporting``, identified by
-``passage_id(title, paragraph_text)``.
+Reads the questions and corpus with the dataset adapters (MuSiQue, HotpotQA, 2Wiki,
+MultiHop-RAG or the generic JSON Lines form; a corpus file may be a list of records or a
+``{title: text | [sentences]}`` object), adds the corpus passages to a corpus store
+(timed), times the embedder alone on the same texts (one call, before and after ingestion,
+averaged), then scores BM25, dense, hybrid (weighted fusion), RRF and the agent's corpus
+tool with each question as the query: Recall@2/5/10 (mean over questions of
+|gold ∩ top-k| / |gold|) and full-chain@5 (share of questions with every gold passage in
+the top 5). Gold passages are the adapter's ``supporting_ids`` (the ids ingestion assigns);
+unanswerable questions and questions without gold passages are left out.
 
-    python -m evals.bench_retrieval --questions Q.json --corpus C.json --embedder minilm
+    python -m agentflow.evals.bench_retrieval --questions Q.json --corpus C.json --embedder minilm
+    python -m agentflow.evals.bench_retrieval --questions DATASET_DIR --format hotpotqa
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from agentflow.embed import resolve_embedder
+from agentflow.errors import UserError
+from agentflow.evals.datasets import FORMATS, Dataset, load_dataset
 from agentflow.store.corpus import CorpusStore, embedding_text
-from agentflow.store.ingest import chunk_document, ingest, load_documents, passage_id
 
 KS = (2, 5, 10)
 #: (label, search mode, fusion method)
@@ -36,18 +40,16 @@ CONFIGS = (
 )
 
 
-def load_questions(path: Path) -> list[dict[str, Any]]:
-    """MuSiQue questions with their gold passage ids under ``gold``."""
-    questions = []
-    for q in json.loads(path.read_text()):
-        gold = {
-            passage_id(p["title"], p["paragraph_text"])
-            for p in q["paragraphs"]
-            if p["is_supporting"]
-        }
-        if gold:
-            questions.append({"id": q["id"], "question": q["question"], "gold": gold})
-    return questions
+def load_questions(path: str | Path, *, format: str = "auto",
+                   corpus: str | Path | None = None) -> tuple[list[dict[str, Any]], Dataset]:
+    """Questions with their gold passage ids under ``gold``, and the dataset they come from.
+
+    Only answerable questions with at least one gold passage are kept.
+    """
+    data = load_dataset(path, format=format, corpus=corpus)
+    questions = [{"id": ex.id, "question": ex.question, "gold": set(ex.supporting_ids)}
+                 for ex in data.examples if ex.answerable and ex.supporting_ids]
+    return questions, data
 
 
 def score_rankings(
@@ -75,17 +77,18 @@ class Stopwatch:
         self.cpu = time.process_time() - self._cpu
 
 
-def corpus_texts(corpus: Path) -> list[str]:
-    """The texts ingestion embeds for this corpus, in the same form."""
-    docs = load_documents([corpus], [])
-    return [embedding_text(p) for d in docs for p in chunk_document(d)]
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark and return its figures."""
+    questions, data = load_questions(args.questions, format=args.format, corpus=args.corpus)
+    if data.corpus is None:
+        raise UserError(f"{args.questions} carries no passages: pass the corpus with --corpus FILE")
+    if not questions:
+        raise UserError(f"no answerable question with gold passages in {args.questions}"
+                        + (f" ({data.errors[0]})" if data.errors else "")
+                        + ": check the file and --format")
     embedder = resolve_embedder(args.embedder)
     embedder.embed(["warm-up: load the model before anything is timed"])
-    texts = corpus_texts(Path(args.corpus))
+    texts = [embedding_text(p) for p in data.corpus]
     store_dir = Path(args.store) if args.store else Path(tempfile.mkdtemp(prefix="bench-store-"))
     store = CorpusStore(store_dir, embedder=embedder, dense_weight=args.dense_weight)
 
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.skip_speed:
             embedder.embed(texts)
     with Stopwatch() as ingesting:
-        report = ingest([args.corpus], store, progress=not args.json)
+        added = store.add(data.corpus, progress=not args.json)
     with Stopwatch() as after:
         if not args.skip_speed:
             embedder.embed(texts)
@@ -106,12 +109,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_wall": None,
         "ratio_cpu": None,
     }
-    if report.added and not args.skip_speed:
-        speed["ingest_docs_per_s"] = report.added / ingesting.wall
-        speed["ratio_wall"] = embed_wall / ingesting.wall * report.added / len(texts)
-        speed["ratio_cpu"] = embed_cpu / ingesting.cpu * report.added / len(texts)
+    if added.added and not args.skip_speed:
+        speed["ingest_docs_per_s"] = added.added / ingesting.wall
+        speed["ratio_wall"] = embed_wall / ingesting.wall * added.added / len(texts)
+        speed["ratio_cpu"] = embed_cpu / ingesting.cpu * added.added / len(texts)
 
-    questions = load_questions(Path(args.questions))
     if args.limit:
         questions = questions[: args.limit]
     golds = [q["gold"] for q in questions]
@@ -147,6 +149,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     return {
+        "dataset": data.name,
+        "format": args.format,
+        "load_errors": len(data.errors),
         "embedder": embedder.name,
         "store": str(store_dir),
         "passages": store.count(),
@@ -155,7 +160,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "gold_missing_from_store": len(set().union(*golds) - present),
         "dense_weight": args.dense_weight,
         "candidates": args.candidates,
-        "ingest": report.model_dump(exclude={"errors"}) | {"errors": len(report.errors)},
+        "ingest": {"passages": len(data.corpus), "added": added.added, "skipped": added.skipped,
+                   "seconds": round(ingesting.wall, 3)},
         "speed": speed,
         "results": results,
     }
@@ -185,7 +191,8 @@ def print_table(figures: dict[str, Any]) -> None:
 
     table = Table(
         title=(
-            f"Passage retrieval, {figures['questions']} questions, question as query "
+            f"Passage retrieval, {figures['dataset']}: {figures['questions']} questions, "
+            "question as query "
             f"(hybrid: {figures['dense_weight']:g} dense + {1 - figures['dense_weight']:g} BM25, "
             f"min-max over top {figures['candidates']})"
         )
@@ -202,19 +209,24 @@ def print_table(figures: dict[str, Any]) -> None:
             f"{ms:.1f}" if ms is not None else "",
         )
     console.print(table)
+    if figures["load_errors"]:
+        console.print(f"[yellow]{figures['load_errors']} problems reading the dataset "
+                      "(records skipped or gold passages unresolved)")
     if figures["gold_missing_from_store"]:
         console.print(
             f"[red]{figures['gold_missing_from_store']} gold passages are not in the store"
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", required=True, help="MuSiQue-format questions JSON")
-    parser.add_argument(
-        "--corpus", required=True, help="corpus JSON/JSONL of {title, text} records"
-    )
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The benchmark's command-line options."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--questions", required=True,
+                        help="questions file, or a folder with questions.json(l) and corpus.json(l)")
+    parser.add_argument("--format", default="auto",
+                        help=f"dataset format: auto | {' | '.join(FORMATS)} (default: auto)")
+    parser.add_argument("--corpus", help="corpus file (default: the folder's corpus.json(l), "
+                        "else the passages the questions carry)")
     parser.add_argument("--embedder", default="minilm", help="embedder spec (default: minilm)")
     parser.add_argument("--store", help="store directory (default: a new temporary one)")
     parser.add_argument("--dense-weight", type=float, default=0.8, help="hybrid dense weight")
@@ -230,8 +242,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--skip-speed", action="store_true", help="do not time the embedder alone (for tuning)"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = parser.parse_args(argv)
-    figures = run(args)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    args = parse_args(argv)
+    try:
+        figures = run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         json.dump(figures, sys.stdout, indent=2)
         print()

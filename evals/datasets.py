@@ -1,6 +1,10 @@
 """Multi-hop QA datasets in one shape: MuSiQue, HotpotQA, 2WikiMultihopQA, MultiHop-RAG and
 a generic JSON Lines form, read into :class:`Dataset` records with gold passage ids.
 
+A corpus file is a JSON array or JSON Lines of ``{"id"?, "title", "text"|"body"}`` records,
+or a JSON object mapping each title to its text or its list of sentences, the form HotpotQA
+and HippoRAG ship (sentences joined with single spaces: one passage per title).
+
 Passage ids are ``passage_id(title, text)`` unless the source gives one, the same ids corpus
 ingestion assigns, so gold supporting ids match what the store returns. A malformed record is
 reported in ``Dataset.errors`` (with its line or index) and skipped; a missing file raises.
@@ -27,6 +31,9 @@ _QUESTION_FILES = ("questions.jsonl", "questions.json")
 _CORPUS_FILES = ("corpus.jsonl", "corpus.json")
 _NULL_ANSWERS = {"insufficient information", "insufficient information."}
 _WRAPPERS = ("data", "questions", "queries", "examples")
+_TEXT_KEYS = ("text", "body", "paragraph_text", "contents", "content")
+#: Keys that make a JSON object one corpus record rather than a title -> text mapping.
+_RECORD_KEYS = frozenset({"id", "title", "source", "url", *_TEXT_KEYS})
 
 
 class DecompositionStep(BaseModel):
@@ -107,7 +114,7 @@ def _read_records(path: Path, what: str) -> tuple[list[tuple[str, Any]], list[st
             data = None
     if data is not None:
         if isinstance(data, dict):  # a {"data": [...]} wrapper, or one lone record
-            data = next((data[k] for k in _WRAPPERS if isinstance(data.get(k), list)), [data])
+            data = next((data[k] for k in _WRAPPERS if _is_record_list(data.get(k))), [data])
         return [(f"index {i}", r) for i, r in enumerate(data)], []
     records, errors = [], []
     for n, line in enumerate(text.splitlines(), start=1):
@@ -118,6 +125,11 @@ def _read_records(path: Path, what: str) -> tuple[list[tuple[str, Any]], list[st
         except json.JSONDecodeError as exc:
             errors.append(f"{path.name} line {n}: not valid JSON ({exc.msg}): skipped")
     return records, errors
+
+
+def _is_record_list(value: Any) -> bool:
+    """A wrapper's list of records (not a title's list of sentences)."""
+    return isinstance(value, list) and (not value or isinstance(value[0], dict))
 
 
 def _first_line_parses(text: str) -> bool:
@@ -207,13 +219,33 @@ class _Pools:
         return ""
 
 
+def _title_map(record: Any) -> dict[str, Any] | None:
+    """A ``{title: text | [sentences]}`` object (HotpotQA/HippoRAG corpus form), else None."""
+    if not isinstance(record, dict) or not record or _RECORD_KEYS & record.keys():
+        return None
+    if not any(isinstance(v, (str, list)) for v in record.values()):
+        return None
+    return record
+
+
 def _read_corpus(path: Path, errors: list[str]) -> _Corpus:
     records, bad = _read_records(path, "corpus file")
     errors.extend(bad)
     corpus = _Corpus()
     for where, record in records:
+        titled = _title_map(record)
+        if titled is not None:
+            for title, value in titled.items():
+                text = _joined(value)
+                if not text:
+                    errors.append(f"{path.name} {where} title {title!r}: "
+                                  + ("no text" if text == "" else
+                                     "not a text or a list of sentences") + ": skipped")
+                    continue
+                corpus.add(Passage(id=passage_id(str(title), text), title=str(title), text=text))
+            continue
         try:
-            text = _text(record, "text", "body", "paragraph_text", "contents", "content")
+            text = _text(record, *_TEXT_KEYS)
             title = str(record.get("title") or "")
             given = record.get("id")
             pid = str(given) if given not in (None, "") else passage_id(title, text)
@@ -281,6 +313,16 @@ def _support_titles(record: Any) -> list[str]:
     return list(dict.fromkeys(str(t) for t in titles))
 
 
+def _gold_ids(title: str, local: dict[str, str], pools: _Pools) -> list[str]:
+    """The passage a supporting title names: the record's own context passage, unless a
+    corpus file lacks it (its text differs, e.g. sentences joined otherwise) and holds a
+    passage of that title; else any corpus passage of that title."""
+    pid = local.get(_norm(title))
+    if pid is not None and (pools.given is None or pid in pools.given.passages):
+        return [pid]
+    return pools.titled(title)[:1] or ([pid] if pid is not None else [])
+
+
 def _hotpot_like(record: Any, pools: _Pools) -> tuple[QAExample, dict[str, str]]:
     local: dict[str, str] = {}  # title -> id within this record's context
     for title, text in _context(record):
@@ -291,7 +333,7 @@ def _hotpot_like(record: Any, pools: _Pools) -> tuple[QAExample, dict[str, str]]
         raise KeyError("_id")
     supporting: list[str] = []
     for title in _support_titles(record):
-        ids = [local[_norm(title)]] if _norm(title) in local else pools.titled(title)[:1]
+        ids = _gold_ids(title, local, pools)
         if not ids:
             pools.notes.append(f"example {rid}: supporting title {title!r} is in neither "
                                "its context nor the corpus")
@@ -319,7 +361,7 @@ def _2wiki(record: Any, index: int, pools: _Pools) -> QAExample:
     for subject, relation, obj in evidences:
         subject, obj = str(subject), str(obj)
         ref = f"#{answered[_norm(subject)]}" if _norm(subject) in answered else subject
-        ids = [local[_norm(subject)]] if _norm(subject) in local else [
+        ids = _gold_ids(subject, local, pools) if _norm(subject) in local else [
             i for i in example.supporting_ids
             if obj.casefold() in pools.text(i).casefold()][:1]
         steps.append(DecompositionStep(question=f"{ref} >> {relation}", answer=obj,
@@ -414,8 +456,9 @@ def load_dataset(path: str | Path, *, format: str = "auto",
     """Read a QA dataset (a file, or a folder with questions.json(l) and corpus.json(l)).
 
     ``format`` is one of :data:`FORMATS` or "auto" (told from the records). ``corpus`` is a
-    JSON/JSONL file of ``{"id"?, "title", "text"|"body"}`` records; without it the corpus is
-    the union of the passages the questions carry (None when they carry none).
+    JSON/JSONL file of ``{"id"?, "title", "text"|"body"}`` records or a ``{title: text |
+    [sentences]}`` object; without it the corpus is the union of the passages the questions
+    carry (None when they carry none).
     """
     fmt = _resolve_format(format)
     questions_path, corpus_path = _locate(Path(path), corpus)

@@ -6,7 +6,20 @@
   prompts grow with the number of steps, unlike the deep-research graph's
   compact memory.
 
-Both check citations in code exactly like the deep-research graph.
+Both check citations in code exactly like the deep-research graph, and both are honest
+about support: a run is ``answered`` only with at least one valid citation (a passage a
+tool returned in this run). The model's valid citations are kept; when it gave none, the
+shown passages that contain its answer (normalised, on word boundaries) are cited in code;
+when no passage contains it either, the answer is kept with status ``unsupported``.
+
+Deterministic floors, so that a weak model cannot turn a prompt example into an answer
+(:meth:`RunContext.ask` turns a copied example into ``None``):
+
+* RAG stays a fair single-shot baseline: it answers with the model's answer or refuses
+  (invalid output, a copied example, or a non-answer); it never builds an answer itself.
+* ReAct searches the question when the model's step is unusable, and when the model
+  answers before any search (an answer from no passage is a guess); on its last step an
+  unusable step is a refusal.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ from agentflow.agent.citations import (
     BUDGET_EXHAUSTED,
     REFUSAL,
     REFUSED,
+    UNSUPPORTED,
     check_citations,
     finish,
     rank_evidence,
@@ -33,6 +47,7 @@ from agentflow.agent.schemas import FinalAnswer, ReactAction
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced
 from agentflow.records import SearchHit
+from agentflow.scoring.metrics import normalize_answer
 
 
 def run_search(ctx: RunContext, usage: dict[str, Any], query: str, *, node: str, k: int) -> list[SearchHit]:
@@ -58,6 +73,36 @@ def _clip(hits: list[dict[str, Any]], chars: int) -> list[dict[str, Any]]:
     return [{**h, "text": h["text"][:chars]} for h in hits]
 
 
+def containing(answer: str, passages: list[dict[str, Any]]) -> list[str]:
+    """Ids of the passages whose title or text contains ``answer`` (SQuAD-normalised, on
+    word boundaries), in the order given."""
+    norm = normalize_answer(answer)
+    if not norm:
+        return []
+    return [p["id"] for p in passages
+            if any(f" {norm} " in f" {normalize_answer(str(p.get(k) or ''))} "
+                   for k in ("title", "text"))]
+
+
+def support(ctx: RunContext, answer: str, cited: list[str], retrieved: set[str],
+            shown: list[dict[str, Any]], *, node: str) -> tuple[str, list[str], list[str]]:
+    """``(status, citations, removed)`` of a baseline's answer: the model's valid
+    citations (``answered``); else the shown passages containing the answer, cited in code
+    (``answered``); else none (``unsupported``). Each decision is noted in the trajectory."""
+    valid = check_citations(cited, retrieved, ctx, node=node)
+    removed = [c for c in cited if c not in valid]
+    if valid:
+        return ANSWERED, valid, removed
+    grounded = [pid for pid in containing(answer, shown) if pid in retrieved]
+    if grounded:
+        ctx.note(node, "cited_in_code", f"no valid citation from the model: citing the "
+                 f"{len(grounded)} shown passage(s) that contain the answer", passage_ids=grounded)
+        return ANSWERED, grounded, removed
+    ctx.note(node, "unsupported", f"no retrieved passage supports the answer {answer!r}: "
+             "status unsupported")
+    return UNSUPPORTED, [], removed
+
+
 # -- single-shot RAG ---------------------------------------------------------------
 
 @traced("retrieve")
@@ -77,17 +122,19 @@ def rag_answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, 
     passages = state.get("candidates") or []
     lookup = {p["id"]: p for p in passages}
     ids = [p["id"] for p in passages]
+    shown = _clip(passages, ctx.settings.passage_chars)
     result = ctx.ask(usage, node="answer", prompt="rag_answer", output_type=FinalAnswer, max_tokens=120,
-                     question=state["question"], passages=_clip(passages, ctx.settings.passage_chars))
+                     question=state["question"], passages=shown)
     if result is None or is_non_answer(result.answer):
         status = BUDGET_EXHAUSTED if not llm_budget_left(usage, ctx.budget) else REFUSED
         return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL, citations=[],
                                          evidence=ids, lookup=lookup)}
+    answer = result.answer.strip()
     cited = resolve_citations(result.citations, ids)
-    valid = check_citations(cited, set(state.get("retrieved") or []), ctx, node="answer")
-    return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=result.answer.strip(),
-                                     citations=valid, evidence=rank_evidence(valid, ids), lookup=lookup,
-                                     removed=[c for c in cited if c not in valid])}
+    status, valid, removed = support(ctx, answer, cited, set(state.get("retrieved") or []), shown,
+                                     node="answer")
+    return {"usage": usage, **finish(ctx, node="answer", status=status, answer=answer, citations=valid,
+                                     evidence=rank_evidence(valid, ids), lookup=lookup, removed=removed)}
 
 
 # -- ReAct-style loop ----------------------------------------------------------------
@@ -101,6 +148,10 @@ def react_step(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, 
     action = ctx.ask(usage, node="react", prompt="react_step", output_type=ReactAction, max_tokens=120,
                      question=state["question"], history=history)
     last_step = len(history) >= ctx.settings.react_steps
+    if action is not None and action.action == "answer" and not history and not last_step:
+        ctx.note("react", "answer_before_search", "the model answered before any search: "
+                 "searching the question first")
+        action = None
     if action is not None and (action.action == "answer" or last_step) and not is_non_answer(action.answer):
         return {"usage": usage, "history": history,
                 "answer": action.answer.strip(), "citations": [{"id": c} for c in action.citations],
@@ -134,7 +185,7 @@ def react_finish(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str
         return finish(ctx, node="finish", status=state.get("status") or REFUSED, answer=REFUSAL,
                       citations=[], evidence=order, lookup=lookup)
     cited = resolve_citations([c["id"] for c in state.get("citations") or []], labels)
-    valid = check_citations(cited, set(state.get("retrieved") or []), ctx, node="finish")
-    return finish(ctx, node="finish", status=ANSWERED, answer=state["answer"], citations=valid,
-                  evidence=rank_evidence(valid, order), lookup=lookup,
-                  removed=[c for c in cited if c not in valid])
+    status, valid, removed = support(ctx, state["answer"], cited, set(state.get("retrieved") or []),
+                                     passages, node="finish")
+    return finish(ctx, node="finish", status=status, answer=state["answer"], citations=valid,
+                  evidence=rank_evidence(valid, order), lookup=lookup, removed=removed)

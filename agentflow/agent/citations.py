@@ -17,6 +17,9 @@ _LABEL = re.compile(r"^\[?\s*(\d{1,3})\s*\]?$")
 
 # Result statuses.
 ANSWERED, REFUSED, BUDGET_EXHAUSTED, ERROR = "answered", "refused", "budget_exhausted", "error"
+# An answer was produced, but no passage retrieved in this run supports it (no valid
+# citation): reported as an answer by the scorer, never as ``answered``.
+UNSUPPORTED = "unsupported"
 
 
 def resolve_citations(cited: Iterable[str], labels: Sequence[str]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from agentflow.agent.budget import Budget, llm_budget_left
-from agentflow.agent.prompting import render
+from agentflow.agent.prompting import copied_example, render
 from agentflow.errors import StructuredOutputError
 from agentflow.trajectory import TrajectoryRecorder
 
@@ -98,6 +98,10 @@ class RunContext:
                 {"output": raw, "error": err} for raw, err in zip(exc.raw_outputs, exc.errors)
             ]
             call = None
+        # A copied prompt example is no answer: treated as invalid output (the node's floor).
+        copied = copied_example(prompt, value, variables) if value is not None else None
+        if copied is not None:
+            value, error = None, f"output copies the prompt's example {copied!r}"
         seconds = time.perf_counter() - started
         if call is not None:
             u = call.usage
@@ -138,6 +142,8 @@ class RunContext:
             latency_s=round(seconds, 4),
             model=model,
         )
+        if copied is not None:
+            self.note(node, "example_copied", f"{error}: ignored", example=copied)
         return value
 
     # -- progress ----------------------------------------------------------------

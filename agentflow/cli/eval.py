@@ -22,7 +22,7 @@ def run_cmd(
     dataset: Path = typer.Option(..., "--dataset", help="Questions file, or a folder with questions.json(l) and corpus.json(l)."),
     out_dir: Path = typer.Option(..., "--out", help="Eval folder (created; run again to resume)."),
     format: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file (JSON/JSONL of {id?, title, text})."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file: JSON/JSONL of {id?, title, text} records, or a {title: text | [sentences]} object (HotpotQA/HippoRAG)."),
     graph: str | None = typer.Option(None, "--graph", help="deep_research | rag | react (default: the folder's, else deep_research)."),
     llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: the folder's, else $AGENTFLOW_LLM or local)."),
     embedder: str | None = typer.Option(None, "--embedder", help="auto | minilm | hash[:DIM] | openai:MODEL\\[@URL] (default: the folder's, else auto)."),

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-_STATUS_STYLE = {"answered": "green", "refused": "yellow", "budget_exhausted": "yellow", "error": "red"}
+_STATUS_STYLE = {"answered": "green", "unsupported": "magenta", "refused": "yellow", "budget_exhausted": "yellow",
+                 "error": "red"}
 
 
 class LiveProgress:

@@ -41,6 +41,12 @@ def _labels(runs: Sequence[RunScore]) -> list[str]:
     return labels
 
 
+def _statuses(run: RunScore) -> str:
+    """``answered 12, unsupported 3, refused 5``: how the runs ended, most common first."""
+    counts = sorted(run.aggregate["statuses"].items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{k} {v}" for k, v in counts) or "-"
+
+
 def markdown_table(runs: Sequence[RunScore]) -> str:
     """Metrics as rows, runs as columns (mean [95% CI]), then per-hop accuracy rows."""
     labels = _labels(runs)
@@ -49,6 +55,7 @@ def markdown_table(runs: Sequence[RunScore]) -> str:
         f"{r.manifest.graph} / {r.manifest.model}" for r in runs) + " |")
     lines.append("| questions scored | " + " | ".join(
         f"{r.aggregate['scored']} of {r.aggregate['questions']}" for r in runs) + " |")
+    lines.append("| statuses | " + " | ".join(_statuses(r) for r in runs) + " |")
     for name in TABLE_METRICS:
         row = " | ".join(fmt_estimate(r.metric(name), name) for r in runs)
         lines.append(f"| {name} | {row} |")
@@ -74,6 +81,7 @@ def rich_table(runs: Sequence[RunScore], *, title: str = "comparison") -> Table:
                          justify="right")
     table.add_row("questions scored",
                   *(f"{r.aggregate['scored']} of {r.aggregate['questions']}" for r in runs))
+    table.add_row("statuses", *(_statuses(r) for r in runs))
     for name in TABLE_METRICS:
         table.add_row(name, *(fmt_estimate(r.metric(name), name) for r in runs))
     hops = max((len(r.aggregate.get("per_hop") or []) for r in runs), default=0)
@@ -103,7 +111,7 @@ details{margin:8px 0}summary{cursor:pointer;font-weight:600}
 """
 
 #: Metrics where lower is better (for highlighting the best run).
-_LOWER_IS_BETTER = set(COST_METRICS) | {"over_refusal"}
+_LOWER_IS_BETTER = set(COST_METRICS) | {"over_refusal", "uncited_answers"}
 
 
 def _e(text: Any) -> str:
@@ -154,7 +162,7 @@ def _runs_table(runs: Sequence[RunScore], labels: list[str]) -> str:
              "<th>questions</th><th>statuses</th><th>created</th></tr>")]
     for label, r in zip(labels, runs, strict=True):
         m = r.manifest
-        statuses = ", ".join(f"{k} {v}" for k, v in sorted(r.aggregate["statuses"].items()))
+        statuses = _statuses(r)
         rows.append(f"<tr><td>{_e(label)}<br><span class=dim>{_e(r.folder)}</span></td>"
                     f"<td>{_e(m.graph)}</td>"
                     f"<td>{_e(m.model)}</td><td>{_e(m.embedder)}</td><td>{_e(m.dataset.name)}"

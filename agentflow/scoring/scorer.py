@@ -5,7 +5,9 @@ Per-question definitions (each metric is None where it does not apply, and aggre
 are means over the questions where it applies; see :mod:`agentflow.scoring.bootstrap`):
 
 * prediction: the ``final`` answer, or "" when the run refused (status ``refused``, or
-  the refusal text "insufficient evidence" under any other status but ``error``).
+  the refusal text "insufficient evidence" under any other status but ``error``). A run
+  with status ``unsupported`` (an answer no retrieved passage supports) is an answer here:
+  its prediction is scored like any other, and ``uncited_answers`` reports it.
 * gold answers: the example's answers; for an unanswerable example the gold is "no
   answer" (SQuAD 2.0), so a refusal scores EM = F1 = cover-EM = 1 there.
 * ``em``, ``f1``, ``cover_em``: :mod:`agentflow.scoring.metrics`, max over gold aliases.
@@ -16,11 +18,15 @@ are means over the questions where it applies; see :mod:`agentflow.scoring.boots
   against the gold supporting ids; ``full_chain`` = every gold id in the top 5.
 * ``citation_precision`` = cited ids that are gold supporting / cited ids;
   ``citation_validity`` = cited ids that appear in some ``tool_call`` result / cited ids
-  (the runner removes any other citation, so < 1.0 is a bug).
+  (the runner removes any other citation, so < 1.0 is a bug); averaged over the runs that
+  cite, so it says nothing about runs that cite nothing: hence
+* ``uncited_answers`` = P(no valid citation | answered), over the runs that neither refused
+  nor ended in ``error``: 1 when no cited id appears in a ``tool_call`` result.
 * ``sufficient`` (answerable questions with gold ids): every gold supporting id appears in
   some ``tool_call`` result of the run (WebDetective's search sufficiency).
-* ``utilisation`` = P(correct | sufficient); ``over_refusal`` = P(refused | sufficient);
-  ``good_refusal`` = P(refused | not sufficient, or unanswerable).
+* ``utilisation`` = P(correct | sufficient); ``over_refusal`` = P(refused | sufficient),
+  i.e. refused although every gold passage was retrieved; ``good_refusal`` =
+  P(refused | not sufficient, or unanswerable), i.e. refused where the evidence was missing.
 * ``hop_accuracy``: for datasets with gold decompositions, hop i is correct when the
   answer of the run's i-th sub-question (``final.sub_questions`` in order) cover-matches
   gold step i's answer (a missing i-th sub-question is wrong); the question's value is
@@ -69,7 +75,8 @@ METRICS: dict[str, str] = {
     "recall@10": "gold passages in the top 10",
     "full_chain": "all gold passages in the top 5",
     "citation_precision": "cited passages that are gold",
-    "citation_validity": "cited passages that were retrieved (< 1 is a bug)",
+    "citation_validity": "cited passages that were retrieved, over runs that cite (< 1 is a bug)",
+    "uncited_answers": "answers without a valid citation (refusals and errors excluded)",
     "sufficient": "all gold passages retrieved at some point",
     "utilisation": "P(correct | sufficient)",
     "good_refusal": "P(refused | insufficient or unanswerable)",
@@ -219,6 +226,9 @@ def score_trajectory(traj: Trajectory, example: QAExample) -> QuestionScore:
         # |cited ∩ gold| / |cited| and |cited ∩ retrieved| / |cited|
         "citation_precision": m.precision(cited, gold_ids) if gold_ids else None,
         "citation_validity": m.precision(cited, retrieved_set),
+        # P(no cited id was retrieved | an answer was given)
+        "uncited_answers": (None if refused or status == "error"
+                            else float(not set(cited) & retrieved_set)),
         # factorised (WebDetective): search, then use of what was found, then refusal
         "sufficient": sufficient,  # gold ⊆ ids of every tool_call result
         "utilisation": correct if sufficient == 1.0 else None,  # P(correct | sufficient)

@@ -9,10 +9,10 @@ a stray name, without asking the model.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 
-class AnswerType(str, Enum):
+class AnswerType(StrEnum):
     """What kind of span answers a (sub-)question."""
 
     DATE = "date"

@@ -40,6 +40,11 @@ def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None) -> 
         else UNANSWERABLE_V
 
 
+def _strength(reading: dict[str, Any]) -> tuple[bool, bool]:
+    """How much a reading is worth: supported first, then the reader's pick over the floor."""
+    return (bool(reading.get("supported")), reading.get("source") == "reader")
+
+
 @traced("verify")
 def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Settle the current sub-question or send it back to search."""
@@ -48,6 +53,11 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     sub_questions = [dict(s) for s in state["sub_questions"]]
     sq = next(s for s in sub_questions if s["id"] == state["current"])
     reading = state.get("reading") or {}
+    best = sq.get("best_reading")
+    if best and _strength(best) > _strength(reading):
+        # An earlier round of this sub-question found a supported answer; a later round
+        # that read other passages and found less does not undo it.
+        reading = {**reading, **best}
     answer = reading.get("answer") or ""
     can_search = sq["rounds"] < ctx.settings.max_rounds and search_budget_left(usage, ctx.budget)
     llm_verdict: Verdict | None = None
@@ -61,6 +71,9 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None)
     if decision == AGAIN:
+        if reading.get("supported") and (not best or _strength(reading) >= _strength(best)):
+            sq["best_reading"] = {k: reading.get(k) for k in
+                                  ("answer", "grounded", "supported", "source", "passage_id")}
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None
         sq["next_query"] = refined
     elif decision == ANSWERED_V:

@@ -24,7 +24,7 @@ def run_cmd(
     format: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file: JSON/JSONL of {id?, title, text} records, or a {title: text | [sentences]} object (HotpotQA/HippoRAG)."),
     graph: str | None = typer.Option(None, "--graph", help="deep_research | rag | react (default: the folder's, else deep_research)."),
-    llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: the folder's, else $AGENTFLOW_LLM or local)."),
+    llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] | oracle (an evaluation-only ceiling that plays the gold decomposition) (default: the folder's, else $AGENTFLOW_LLM or local)."),
     embedder: str | None = typer.Option(None, "--embedder", help="auto | minilm | hash[:DIM] | openai:MODEL\\[@URL] (default: the folder's, else auto)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Questions run at once (threads)."),

@@ -139,7 +139,14 @@ def run_batch(
         raise UserError(f"{out_dir} was run on another version of the dataset "
                         f"({old.dataset.path}): use another --out folder")
     graph = _resolve_option("--graph", graph, old, old.graph if old else None, DEFAULT_GRAPH)
-    llm_spec, llm_obj, emb = _choose_models(llm, embedder, store, old)
+    if llm == "oracle" or (llm is None and old is not None and old.llm == "oracle"):
+        # The evaluation-only ceiling model plays the gold decompositions (evals/oracle.py).
+        from agentflow.evals.oracle import OracleLLM
+
+        llm_spec, llm_obj, emb = _choose_models(OracleLLM(data.examples), embedder, store, old)
+        llm_spec = "oracle"
+    else:
+        llm_spec, llm_obj, emb = _choose_models(llm, embedder, store, old)
     built = False
     if store is None:
         store, key, built = cached_store(data.corpus, emb, progress=progress)

@@ -32,10 +32,9 @@ def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
     refined = (sq.get("next_query") or "").strip()
     if refined and refined.lower() not in {q.lower() for q in sq["queries"]}:
         return [refined]
-    # Deterministic refinement: the sub-question in the context of the whole question
-    # (which names what the answer is for), searched deeper than the first round.
-    question = state["question"].strip()
-    return [text if text == question else f"{text} {question}"]
+    # Deterministic refinement: the sub-question plus the reader's best lead.
+    lead = (state.get("reading") or {}).get("answer") or ""
+    return [f"{text} {lead}".strip()]
 
 
 def _bridge_queries(sq: dict[str, Any], hits: list[SearchHit], ctx: RunContext,
@@ -62,13 +61,11 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     sq = next(s for s in sub_questions if s["id"] == state["current"])
     graph = load_memory(state, ctx)
     queries = _queries(sq, state)
-    # Later rounds look deeper: the first round's top passages were read already.
-    k = ctx.settings.k if sq["rounds"] == 0 else 2 * ctx.settings.k
+    k = ctx.settings.k
     fresh: dict[str, SearchHit] = {}
     retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
     ranks: dict[str, float] = dict(state.get("ranks") or {})  # fused rank of each id over all queries
     first_hits: list[SearchHit] = []
-    found: dict[str, SearchHit] = {}  # every hit of this round, new to memory or not
     # (query, weight, kind): the plan's own questions count fully; refinements and
     # bridge hops are guesses, half.
     plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
@@ -89,8 +86,6 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             new = [h for h in hits if not graph.has_passage(h.id) and h.id not in fresh]
             for h in new:
                 fresh[h.id] = h
-            for h in hits:
-                found.setdefault(h.id, h)
             retrieved.extend(h.id for h in hits)
             for r, h in enumerate(hits):
                 # Reciprocal-rank fusion over every query of the run (small k: the top
@@ -121,14 +116,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         known_ids=[h.id for h in memory_hits], seconds=round(time.perf_counter() - started, 4),
     )
     retrieved.extend(h.id for h in memory_hits)
-    shown_before = set(sq["evidence_ids"])
-    # The reader sees what it has not read for this sub-question yet: this round's hits
-    # (in the run's fused order) interleaved with memory's best.
-    ranked = _rank_for_reading([h for h in found.values() if h.id not in shown_before],
-                               [h for h in memory_hits if h.id not in shown_before],
-                               ranks, ctx.settings.read_k)
-    if not ranked:  # nothing new to read: read the best remembered passages again
-        ranked = _rank_for_reading([], memory_hits, ranks, ctx.settings.read_k)
+    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ranks, ctx.settings.read_k)
     sq["queries"] = sq["queries"] + asked
     sq["rounds"] += 1
     sq["evidence_ids"] = list(dict.fromkeys(sq["evidence_ids"] + [h.id for h in ranked]))

@@ -71,7 +71,7 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None)
     if decision == AGAIN:
-        if reading.get("supported") and (not best or _strength(reading) >= _strength(best)):
+        if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in
                                   ("answer", "grounded", "supported", "source", "passage_id")}
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None

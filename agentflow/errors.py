@@ -56,6 +56,17 @@ class LLMError(AgentflowError):
         self.cause = cause
 
 
+class BackendResponseError(LLMError):
+    """The backend answered, but not with a usable completion (an empty or non-JSON body,
+    ``choices`` of the wrong shape). Transient: the request is worth sending again."""
+
+    retryable = True
+
+
+class DeadlineExceededError(LLMError):
+    """A call was cut short because the run's time budget ran out while it was in flight."""
+
+
 class StructuredOutputError(LLMError):
     """The model's output never parsed into the requested type, even after re-asking.
 

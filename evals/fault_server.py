@@ -10,6 +10,7 @@ received, so callers count faults and repeated calls after the fact.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -19,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "FaultServer", "chat_body"]
+__all__ = ["FAULT_KINDS", "FaultServer", "chat_body", "request_key"]
 
 #: What the server can do wrong, one name per kind.
 FAULT_KINDS = (
@@ -55,6 +56,12 @@ def chat_body(content: Any, *, model: str = "fault-model") -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
+
+
+def request_key(payload: dict[str, Any]) -> str:
+    """What identifies a request's content (its messages and format), for repeat counting."""
+    wanted = {k: payload.get(k) for k in ("messages", "response_format", "max_tokens")}
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class FaultServer:
@@ -122,7 +129,13 @@ class FaultServer:
         with self._lock:
             n = len(self.requests)
             fault = self.plan(n, payload)
-            entry = {"n": n, "fault": fault, "messages": payload.get("messages", []), "at": time.time()}
+            entry = {
+                "n": n,
+                "fault": fault,
+                "key": request_key(payload),
+                "messages": payload.get("messages", []),
+                "at": time.time(),
+            }
             self.requests.append(entry)
         if self.log_path is not None:
             with self._lock, self.log_path.open("a", encoding="utf-8") as log:
@@ -133,6 +146,8 @@ class FaultServer:
             self._send(handler, 200, chat_body(self.answer(payload)))
         else:
             self._fault(handler, fault, payload)
+        with self._lock:
+            entry["done_at"] = time.time()  # the answer (or fault) has been written
 
     def _fault(self, h: BaseHTTPRequestHandler, fault: str, payload: dict[str, Any]) -> None:
         error = {"error": {"message": f"injected {fault}", "type": "server_error", "code": None}}

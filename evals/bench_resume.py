@@ -151,6 +151,7 @@ def kill_and_resume(
             sent_after = Counter(r["key"] for r in after)
             repeated = sum(max(0, done[k] + sent_after[k] - ref_keys[k]) for k in set(done) | set(sent_after))
             late_repeats = min(repeated, sum(late.values()))
+            unmatched = [r["messages"][-1]["content"][:300] for r in after if r["key"] not in ref_keys]
             gaps = sorted(round((killed_at - r["done_at"]) * 1000, 1) for r in before
                           if r.get("done_at", 1e18) <= killed_at and sent_after[r["key"]])
             same = (resumed.status, resumed.answer) == (reference.status, reference.answer)
@@ -161,7 +162,7 @@ def kill_and_resume(
             figures["resume_requests"] += len(after)
             figures["cases"].append({"run_id": run_id, "status": resumed.status, "reference": reference.status,
                                      "same": same, "sent_before": len(before), "sent_after": len(after),
-                                     "repeated": repeated, "ms_from_answer_to_kill": gaps[:3] if repeated else [],
+                                     "repeated": repeated, "unmatched": unmatched, "ms_from_answer_to_kill": gaps[:3] if repeated else [],
                                      "error": resumed.error})
     if figures["finished_before_kill"]:
         figures["killed"] += 0  # runs that finished first are reported, not counted as kills

@@ -109,3 +109,33 @@ def test_a_failed_run_does_not_reveal_the_backend_url(tmp_path: Path, loopback: 
     port = backend.base_url.rsplit(":", 1)[1].split("/")[0]
     for text in (plain.text, streamed.text):
         assert "127.0.0.1" not in text and port not in text and "<backend>" in text
+
+
+def test_healthz_stays_fast_while_a_huge_reply_is_parsed(tmp_path: Path, loopback: None) -> None:
+    import threading
+
+    from agentflow.evals.fake_model import answer_request
+
+    store = build_store(tmp_path)
+    with FaultServer(lambda n, req: "think_flood", answer_request) as backend:
+        llm = OpenAIChat("m", base_url=backend.base_url, max_attempts=1)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AGENTFLOW_HOME", str(tmp_path / "home"))
+            agent = Agent(store, llm=llm, embedder="hash", threads=f"sqlite:{tmp_path / 't.sqlite'}")
+        with serve_in_thread(create_app(agent, api_keys=[KEY])) as url:
+            done = threading.Event()
+            answer: dict[str, Any] = {}
+
+            def ask() -> None:
+                answer["r"] = httpx.post(url + CHAT, json=ASK, headers=_auth(), timeout=120)
+                done.set()
+
+            threading.Thread(target=ask, daemon=True).start()
+            worst = 0.0
+            while not done.is_set():
+                started = time.monotonic()
+                assert httpx.get(url + "/healthz", timeout=30).status_code == 200
+                worst = max(worst, time.monotonic() - started)
+                time.sleep(0.02)
+    assert answer["r"].status_code == 200 and len(backend.requests) >= 3
+    assert worst < 1.0, f"/healthz took {worst:.2f} s while 70 KB replies were parsed"

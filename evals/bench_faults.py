@@ -144,13 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("AGENTFLOW_HOME", tempfile.mkdtemp(prefix="af-faults-home-"))
-    figures = inject(args.runs, args.faults, seed=args.seed)
-    if args.kills:
-        from agentflow.evals.bench_resume import kill_and_resume
+    with tempfile.TemporaryDirectory(prefix="af-faults-") as tmp:
+        os.environ.setdefault("AGENTFLOW_HOME", str(Path(tmp) / "home"))
+        figures = inject(args.runs, args.faults, seed=args.seed, folder=Path(tmp) / "faults")
+        if args.kills:
+            from agentflow.evals.bench_resume import kill_and_resume
 
-        resume = kill_and_resume(args.kills, contention=True, seed=args.seed)
-        figures["kill_resume"] = {k: v for k, v in resume.items() if k != "cases"}
+            resume = kill_and_resume(args.kills, contention=True, seed=args.seed, folder=Path(tmp) / "kills")
+            figures["kill_resume"] = {k: v for k, v in resume.items() if k != "cases"}
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0

@@ -164,8 +164,6 @@ def kill_and_resume(
                                      "same": same, "sent_before": len(before), "sent_after": len(after),
                                      "repeated": repeated, "unmatched": unmatched, "ms_from_answer_to_kill": gaps[:3] if repeated else [],
                                      "error": resumed.error})
-    if figures["finished_before_kill"]:
-        figures["killed"] += 0  # runs that finished first are reported, not counted as kills
     return figures
 
 
@@ -181,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("AGENTFLOW_HOME", tempfile.mkdtemp(prefix="af-resume-home-"))
-    figures = kill_and_resume(args.kills, delay_s=args.delay, contention=args.contention, seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="af-resume-") as tmp:
+        os.environ.setdefault("AGENTFLOW_HOME", str(Path(tmp) / "home"))
+        figures = kill_and_resume(args.kills, delay_s=args.delay, contention=args.contention,
+                                  seed=args.seed, folder=Path(tmp) / "work")
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -48,7 +48,10 @@ class NetworkBlockedError(AgentflowError):
 
 
 class LLMError(AgentflowError):
-    """An LLM backend failed after its retries; ``cause`` is the last exception."""
+    """An LLM backend failed after its retries; ``cause`` is the last exception.
+    ``retryable`` says whether sending the request again later may succeed."""
+
+    retryable: bool = False
 
     def __init__(self, message: str, *, model: str | None = None, cause: BaseException | None = None):
         super().__init__(message)
@@ -60,11 +63,12 @@ class BackendResponseError(LLMError):
     """The backend answered, but not with a usable completion (an empty or non-JSON body,
     ``choices`` of the wrong shape). Transient: the request is worth sending again."""
 
-    retryable = True
+    retryable: bool = True
 
 
 class DeadlineExceededError(LLMError):
-    """A call was cut short because the run's time budget ran out while it was in flight."""
+    """A call was cut short because the run's time budget ran out while it was in flight
+    (the run then continues on its deterministic fallbacks)."""
 
 
 class StructuredOutputError(LLMError):

@@ -48,12 +48,27 @@ class NetworkBlockedError(AgentflowError):
 
 
 class LLMError(AgentflowError):
-    """An LLM backend failed after its retries; ``cause`` is the last exception."""
+    """An LLM backend failed after its retries; ``cause`` is the last exception.
+    ``retryable`` says whether sending the request again later may succeed."""
+
+    retryable: bool = False
 
     def __init__(self, message: str, *, model: str | None = None, cause: BaseException | None = None):
         super().__init__(message)
         self.model = model
         self.cause = cause
+
+
+class BackendResponseError(LLMError):
+    """The backend answered, but not with a usable completion (an empty or non-JSON body,
+    ``choices`` of the wrong shape). Transient: the request is worth sending again."""
+
+    retryable: bool = True
+
+
+class DeadlineExceededError(LLMError):
+    """A call was cut short because the run's time budget ran out while it was in flight
+    (the run then continues on its deterministic fallbacks)."""
 
 
 class StructuredOutputError(LLMError):

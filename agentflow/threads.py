@@ -12,6 +12,12 @@ A turn is written when its run starts (status ``running``) and completed when it
 ends, so a process killed mid-run leaves the turn behind; it reads back as
 ``interrupted`` once it is older than any run may last, and the thread continues
 from the memory of its last finished turn.
+
+Thread ids are scoped per owner (API key): two keys may both use the id ``support``
+and get two threads, so nobody can claim an id another key then cannot use. In
+storage, an owner's thread ``X`` is the row ``<owner>/X`` (``/`` is not allowed in
+ids, so the forms cannot collide); rows written before scoping keep their plain id
+and stay reachable by their owner.
 """
 
 from __future__ import annotations
@@ -119,6 +125,14 @@ def check_thread_id(thread_id: str) -> str:
     return thread_id
 
 
+def _scoped(thread_id: str, owner: str) -> str:
+    return f"{owner}/{thread_id}" if owner else thread_id
+
+
+def _unscoped(stored_id: str) -> str:
+    return stored_id.split("/", 1)[1] if "/" in stored_id else stored_id
+
+
 class ThreadStore(ABC):
     """Where threads live. Subclasses provide a connection and a per-thread lock; the
     SQL is shared (it is plain enough for SQLite and PostgreSQL alike)."""
@@ -148,8 +162,10 @@ class ThreadStore(ABC):
         """Record a new ``running`` turn (creating the thread on first use) and return its
         index with the memory graph the run should start from (None for a new thread)."""
         check_thread_id(thread_id)
+        shown = thread_id
         now = time.time()
         with self._transaction() as cur:
+            thread_id = self._storage_id(cur, thread_id, owner)
             self._execute(
                 cur,
                 "INSERT INTO agentflow_threads (id, owner, created_at, updated_at) "
@@ -159,7 +175,7 @@ class ThreadStore(ABC):
             self._execute(cur, self._lock_thread_sql(), (thread_id,))
             row = cur.fetchone()
             if row is None or row[0] != owner:
-                raise ThreadNotFoundError(_not_found(thread_id))
+                raise ThreadNotFoundError(_not_found(shown))
             self._execute(
                 cur,
                 "SELECT COALESCE(MAX(idx), 0) + 1 FROM agentflow_turns WHERE thread_id = ?",
@@ -195,9 +211,10 @@ class ThreadStore(ABC):
         usage: dict[str, Any] | None = None,
         error: str | None = None,
         memory: dict[str, Any] | None = None,
+        owner: str = "",
     ) -> None:
-        """Complete turn ``index`` with the run's outcome and the memory it ended with
-        (None keeps the thread on the memory of its previous turn)."""
+        """Complete turn ``index`` of ``owner``'s thread with the run's outcome and the
+        memory it ended with (None keeps the thread on the memory of its previous turn)."""
         now = time.time()
         # Serialised before the transaction, which holds a lock other turns wait on.
         params = (
@@ -208,10 +225,11 @@ class ThreadStore(ABC):
             error,
             json.dumps(memory, ensure_ascii=False) if memory else None,
             now,
-            thread_id,
             index,
         )
         with self._transaction() as cur:
+            thread_id = self._storage_id(cur, thread_id, owner)
+            params = (*params[:-1], thread_id, index)
             self._execute(
                 cur,
                 "UPDATE agentflow_turns SET status = ?, answer = ?, citations = ?, usage = ?, "
@@ -229,7 +247,9 @@ class ThreadStore(ABC):
         own it. A turn still ``running`` after ``stale_after_s`` reads as ``interrupted``."""
         if not _THREAD_ID.match(thread_id or ""):
             return None
+        shown = thread_id
         with self._transaction() as cur:
+            thread_id = self._storage_id(cur, thread_id, owner)
             self._execute(
                 cur,
                 "SELECT owner, created_at, updated_at FROM agentflow_threads WHERE id = ?",
@@ -275,10 +295,11 @@ class ThreadStore(ABC):
                     finished_at=finished,
                 )
             )
-        return Thread(id=thread_id, created_at=row[1], updated_at=row[2], turns=turns)
+        return Thread(id=shown, created_at=row[1], updated_at=row[2], turns=turns)
 
     def owner(self, thread_id: str) -> str | None:
-        """The owner of a thread, or None when there is no such thread."""
+        """The owner of an unscoped thread (made without an API key, or before ids were
+        scoped per key), or None when there is no such thread."""
         if not _THREAD_ID.match(thread_id or ""):
             return None
         with self._transaction() as cur:
@@ -286,9 +307,10 @@ class ThreadStore(ABC):
             row = cur.fetchone()
         return row[0] if row else None
 
-    def memory(self, thread_id: str) -> dict[str, Any] | None:
-        """The memory graph a new turn of the thread would start from."""
+    def memory(self, thread_id: str, *, owner: str = "") -> dict[str, Any] | None:
+        """The memory graph a new turn of ``owner``'s thread would start from."""
         with self._transaction() as cur:
+            thread_id = self._storage_id(cur, thread_id, owner)
             self._execute(
                 cur,
                 "SELECT memory FROM agentflow_turns WHERE thread_id = ? AND memory IS NOT NULL "
@@ -308,9 +330,23 @@ class ThreadStore(ABC):
                 (run_id,),
             )
             row = cur.fetchone()
-        return (row[0], row[1]) if row else None
+        return (_unscoped(row[0]), row[1]) if row else None
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _storage_id(self, cur: Any, thread_id: str, owner: str) -> str:
+        """The row id of ``owner``'s thread ``thread_id``: the scoped form, unless a row
+        from before scoping (plain id, same owner) exists."""
+        scoped = _scoped(thread_id, owner)
+        if scoped == thread_id:
+            return thread_id
+        self._execute(
+            cur,
+            "SELECT id FROM agentflow_threads WHERE (id = ? OR id = ?) AND owner = ?",
+            (scoped, thread_id, owner),
+        )
+        found = {r[0] for r in cur.fetchall()}
+        return thread_id if thread_id in found and scoped not in found else scoped
 
     def _execute(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> None:
         if self.placeholder != "?":

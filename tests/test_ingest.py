@@ -128,14 +128,18 @@ def test_missing_unsupported_and_unreadable_paths_are_reported(
     locked.write_text("secret")
     (tmp_path / "fine.txt").write_text("A fine document.")
     (tmp_path / "object.json").write_text('{"rows": 3}')
-    real_read_bytes = Path.read_bytes
+    import importlib
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.txt":  # tests run as root, so chmod would not stop the read
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    ingest_module = importlib.import_module("agentflow.store.ingest")
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    real_read_bytes = ingest_module._read_bytes
+
+    def read_bytes(path: Path, limit: int | None = None) -> bytes:
+        if path.name == "locked.txt":  # tests run as root, so chmod would not stop the read
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_bytes(path, limit)
+
+    monkeypatch.setattr(ingest_module, "_read_bytes", read_bytes)
     report = ingest(
         [
             tmp_path / "nope",

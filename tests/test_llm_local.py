@@ -72,3 +72,25 @@ def test_nested_schema_with_refs() -> None:
     value, call = LocalLlama().structured(prompt, Entities, max_tokens=96)
     assert isinstance(value, Entities)
     assert len(call.attempts) == 1
+
+
+def test_generation_stops_at_the_call_deadline() -> None:
+    import time
+
+    from agentflow.errors import DeadlineExceededError
+    from agentflow.llm.deadline import call_deadline
+    from agentflow.llm.local_backend import LocalLlama
+
+    class Story(BaseModel):
+        story: str
+
+    llm = LocalLlama()
+    prompt = [{"role": "user", "content": "Write a very long story about a ship."}]
+    started = time.monotonic()
+    with call_deadline(0.5), pytest.raises(DeadlineExceededError, match="time budget"):
+        llm.structured(prompt, Story, max_tokens=2000)  # under a JSON grammar
+    took = time.monotonic() - started
+    with call_deadline(0.0), pytest.raises(DeadlineExceededError):
+        llm.complete(prompt, max_tokens=2000)
+    assert took < 60  # the prompt is evaluated, then generation stops at once
+    assert llm.complete([{"role": "user", "content": "hi"}], max_tokens=3).text is not None

@@ -185,12 +185,18 @@ def test_a_key_is_required_and_threads_are_private(base_url: str) -> None:
     bob = {"Authorization": f"Bearer {OTHER_KEY}"}
     assert httpx.get(f"{base_url}/v1/threads/{tid}", headers=bob).status_code == 404
     assert httpx.get(f"{base_url}/v1/runs/{rid}/trajectory", headers=bob).status_code == 404
-    with pytest.raises(openai.NotFoundError):
-        client(base_url, OTHER_KEY).chat.completions.create(
-            model="agentflow",
-            messages=[{"role": "user", "content": FOLLOW_UP}],
-            extra_headers={"X-Thread-Id": tid},
-        )
+    # Thread ids are scoped per key: bob's request with alice's id starts bob's own
+    # thread of that name and neither sees nor changes alice's.
+    bobs = client(base_url, OTHER_KEY).chat.completions.create(
+        model="agentflow",
+        messages=[{"role": "user", "content": QUESTION}],
+        extra_headers={"X-Thread-Id": tid},
+    )
+    assert ext(bobs)["thread_id"] == tid
+    mine = httpx.get(f"{base_url}/v1/threads/{tid}", headers={"Authorization": f"Bearer {KEY}"}).json()
+    theirs = httpx.get(f"{base_url}/v1/threads/{tid}", headers=bob).json()
+    assert [t["run_id"] for t in mine["turns"]] == [rid]
+    assert [t["run_id"] for t in theirs["turns"]] == [ext(bobs)["run_id"]]
 
 
 def test_oversized_body_and_question_are_refused(base_url: str) -> None:

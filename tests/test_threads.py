@@ -17,7 +17,6 @@ from agentflow.threads import (
     INTERRUPTED,
     RUNNING,
     SqliteThreadStore,
-    ThreadNotFoundError,
     ThreadStore,
     check_thread_id,
     new_thread_id,
@@ -64,18 +63,33 @@ def exercise_store(store: ThreadStore) -> None:
     assert thread.turns[0].citations[0]["id"] == "p1" and thread.turns[0].usage == {"searches": 2}
     assert store.thread_of_run("r2") == ("chat-1", "")
     assert store.thread_of_run("nope") is None
-    # Threads belong to their owner.
+    # Threads belong to their owner, and ids are scoped per owner: bob's "shared" is not
+    # alice's, so no key can claim an id another key then cannot use.
     store.start_turn("shared", question="q", run_id="r3", owner="alice")
-    assert store.owner("shared") == "alice"
-    assert store.get("shared", owner="bob") is None
-    with pytest.raises(ThreadNotFoundError, match="no thread 'shared'"):
-        store.start_turn("shared", question="q", run_id="r4", owner="bob")
-    assert store.get("shared", owner="alice") is not None
+    assert store.get("shared", owner="bob") is None and store.get("shared") is None
+    store.start_turn("shared", question="bob's q", run_id="r4", owner="bob")
+    alice, bob = store.get("shared", owner="alice"), store.get("shared", owner="bob")
+    assert alice is not None and bob is not None and alice.id == bob.id == "shared"
+    assert [t.question for t in alice.turns] == ["q"] and [t.question for t in bob.turns] == ["bob's q"]
+    store.finish_turn("shared", 1, status="answered", answer="for bob", owner="bob", memory={"m": 1})
+    assert store.get("shared", owner="alice").turns[0].status == RUNNING
+    assert store.memory("shared", owner="bob") == {"m": 1} and store.memory("shared", owner="alice") is None
+    assert store.thread_of_run("r4") == ("shared", "bob")
     assert store.get("no such thread") is None and store.owner("no such thread") is None
 
 
 def test_the_sqlite_store(store: SqliteThreadStore) -> None:
     exercise_store(store)
+
+
+def test_a_thread_from_before_scoping_stays_with_its_owner(store: SqliteThreadStore) -> None:
+    with store._transaction() as cur:  # a row as older versions wrote it: the plain id
+        cur.execute("INSERT INTO agentflow_threads VALUES ('old', 'carol', 1.0, 1.0)")
+    index, _ = store.start_turn("old", question="q", run_id="r-old", owner="carol")
+    store.finish_turn("old", index, status="answered", owner="carol")
+    thread = store.get("old", owner="carol")
+    assert thread is not None and [t.status for t in thread.turns] == ["answered"]
+    assert store.thread_of_run("r-old") == ("old", "carol") and store.get("old", owner="dave") is None
 
 
 def test_a_turn_left_running_reads_as_interrupted_once_stale(store: SqliteThreadStore) -> None:

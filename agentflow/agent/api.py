@@ -151,17 +151,17 @@ class Agent:
         except _CancelSignal:
             self._close_cancelled(run_id)
             if thread_id is not None and index is not None:
-                self.threads.finish_turn(thread_id, index, status=CANCELLED, error="cancelled by the caller")
+                self.threads.finish_turn(thread_id, index, status=CANCELLED, error="cancelled by the caller", owner=owner)
             raise RunCancelledError(run_id) from None
         except BaseException as exc:
             if thread_id is not None and index is not None:
-                self.threads.finish_turn(thread_id, index, status=ERROR, error=f"{type(exc).__name__}: {exc}")
+                self.threads.finish_turn(thread_id, index, status=ERROR, error=f"{type(exc).__name__}: {exc}", owner=owner)
             raise
         if thread_id is not None and index is not None:
             summary = result.to_json()
             self.threads.finish_turn(thread_id, index, status=result.status, answer=result.answer,
                                      citations=result.citations, usage=summary["usage"], error=result.error,
-                                     memory=result.memory)
+                                     memory=result.memory, owner=owner)
         return result
 
     def thread(self, thread_id: str, *, owner: str = "") -> Thread | None:

@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from agentflow.agent.budget import Budget, llm_budget_left
 from agentflow.agent.prompting import copied_example, render
-from agentflow.errors import StructuredOutputError
+from agentflow.errors import DeadlineExceededError, StructuredOutputError
+from agentflow.llm.deadline import call_deadline
 from agentflow.trajectory import TrajectoryRecorder
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class RunContext:
     settings: ResearchSettings = field(default_factory=ResearchSettings)
     recorder: TrajectoryRecorder = field(default_factory=lambda: TrajectoryRecorder(None, "adhoc"))
     emit: Callable[[dict[str, Any]], None] = lambda event: None
+    #: ``time.monotonic()`` when the run's time budget ends (set by the runner); each
+    #: LLM call's timeout is cut to what is left, so a hanging backend cannot overrun it.
+    deadline: float | None = None
     # The memory graph rebuilt from state is cached per revision, so consecutive
     # nodes do not re-parse it or re-embed its passages.
     _memory: tuple[int, MemoryGraph] | None = None
@@ -82,7 +86,10 @@ class RunContext:
         the model's output never validated (recorded in the trajectory); backend
         failures (:class:`~agentflow.errors.LLMError`) propagate and end the run.
         """
-        if not llm_budget_left(usage, self.budget):
+        left = self.budget.max_seconds - usage.get("seconds", 0.0)
+        if self.deadline is not None:
+            left = min(left, self.deadline - time.monotonic())
+        if not llm_budget_left(usage, self.budget) or left <= 0:
             self.recorder.record("note", node=node, kind="budget", sub_question=sub_question,
                                  message="LLM budget spent: using the deterministic fallback")
             return None
@@ -91,7 +98,10 @@ class RunContext:
         value: T | None = None
         error: str | None = None
         try:
-            value, call = self.llm.structured(messages, output_type, max_tokens=max_tokens)
+            with call_deadline(left):
+                value, call = self.llm.structured(messages, output_type, max_tokens=max_tokens)
+        except DeadlineExceededError as exc:
+            error, attempts, call = str(exc), [], None
         except StructuredOutputError as exc:
             error = str(exc)
             attempts = [

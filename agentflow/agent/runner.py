@@ -1,22 +1,32 @@
 """Running a graph: checkpointing, trajectories, progress events, resume.
 
 Every run has an id and a folder ``<runs>/<run_id>/`` holding ``run.json`` (what
-is needed to resume it) and, unless another path is given, its trajectory. The
-LangGraph checkpointer is a SQLite database shared by all runs
-(``<runs>/checkpoints.sqlite``), one thread per run, so ``resume(run_id)`` picks
-up from the last completed step.
+is needed to resume it), its LangGraph checkpoints (``checkpoints.sqlite``: one
+database per run, so runs never wait on each other's locks), the journal of its
+completed LLM requests (``llm_calls.jsonl``, see :mod:`agentflow.agent.journal`) and,
+unless another path is given, its trajectory. ``resume(run_id)`` picks up from the
+last completed step and replays the interrupted step's completed LLM calls from the
+journal instead of sending them again.
+
+Checkpoints are written synchronously (LangGraph ``durability="sync"``): a step is on
+disk before the next one starts. SQLite runs in WAL mode and waits up to
+``$AGENTFLOW_CHECKPOINT_BUSY_S`` (default 120 s) for a lock another process holds,
+so a busy database delays a run instead of failing it. ``checkpoint_db=`` puts every
+run's checkpoints in one database instead (``agentflow serve --checkpointer``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import platform
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -27,11 +37,19 @@ from agentflow.agent.budget import Budget, new_usage
 from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
+from agentflow.agent.journal import CallJournal, JournaledLLM
 from agentflow.config import runs_dir
-from agentflow.errors import UserError
+from agentflow.errors import ConfigError, UserError
 from agentflow.trajectory import TrajectoryRecorder
 
 EventSink = Callable[[dict[str, Any]], None]
+
+#: When checkpoints are written: before the next step starts (not in the background).
+DURABILITY = "sync"
+BUSY_ENV = "AGENTFLOW_CHECKPOINT_BUSY_S"
+DEFAULT_BUSY_S = 120.0
+CHECKPOINT_FILE = "checkpoints.sqlite"
+JOURNAL_FILE = "llm_calls.jsonl"
 
 
 class RunResult(BaseModel):
@@ -94,18 +112,39 @@ _checkpointers: dict[str, Any] = {}
 _checkpointer_lock = threading.Lock()
 
 
+def busy_timeout_s() -> float:
+    """How long a checkpoint write waits for another process's lock (``$AGENTFLOW_CHECKPOINT_BUSY_S``)."""
+    raw = os.environ.get(BUSY_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_BUSY_S
+    except ValueError:
+        raise ConfigError(f"${BUSY_ENV} must be a number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"${BUSY_ENV} must not be negative, got {raw!r}")
+    return value
+
+
+def connect_checkpoints(path: Path) -> sqlite3.Connection:
+    """A connection to a checkpoint database: WAL (readers never block the writer), a
+    real busy timeout, and fsync at WAL commits that survives a killed process."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    busy = busy_timeout_s()
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy)
+    conn.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
 def sqlite_checkpointer(path: Path) -> Any:
-    """One SqliteSaver per database file per process (connections are thread-safe here
-    because SqliteSaver serialises access with its own lock)."""
+    """One SqliteSaver per shared database file per process (connections are thread-safe
+    here because SqliteSaver serialises access with its own lock)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     key = str(path.resolve())
     with _checkpointer_lock:
         if key not in _checkpointers:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(key, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            _checkpointers[key] = SqliteSaver(conn)
+            _checkpointers[key] = SqliteSaver(connect_checkpoints(path))
         return _checkpointers[key]
 
 
@@ -143,8 +182,36 @@ class Runner:
         self.budget = budget or Budget()
         self.settings = settings or ResearchSettings()
         self.runs = Path(runs) if runs else runs_dir()
-        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db else self.runs / "checkpoints.sqlite"
-        self._compiled = graph_builder(graph)().compile(checkpointer=sqlite_checkpointer(self.checkpoint_db))
+        #: One database for every run, or None: each run has its own in its folder.
+        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db else None
+        self._builder = graph_builder(graph)()
+        self._shared = (
+            self._builder.compile(checkpointer=sqlite_checkpointer(self.checkpoint_db))
+            if self.checkpoint_db
+            else None
+        )
+
+    def checkpoint_path(self, run_id: str) -> Path:
+        """The checkpoint database of run ``run_id``."""
+        if self.checkpoint_db is not None:
+            return self.checkpoint_db
+        own = self.runs / run_id / CHECKPOINT_FILE
+        legacy = self.runs / CHECKPOINT_FILE  # runs made before per-run databases
+        return legacy if not own.exists() and legacy.exists() else own
+
+    @contextmanager
+    def _graph(self, run_id: str) -> Iterator[Any]:
+        """The compiled graph checkpointing into run ``run_id``'s database."""
+        if self._shared is not None:
+            yield self._shared
+            return
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        conn = connect_checkpoints(self.checkpoint_path(run_id))
+        try:
+            yield self._builder.compile(checkpointer=SqliteSaver(conn))
+        finally:
+            conn.close()
 
     # -- public ----------------------------------------------------------------
 
@@ -184,7 +251,10 @@ class Runner:
         meta = self.load_meta(self.runs, run_id)
         recorder = TrajectoryRecorder(meta["trajectory"], run_id)
         config = {"configurable": {"thread_id": run_id}}
-        snapshot = self._compiled.get_state(config)
+        if not self.checkpoint_path(run_id).exists():
+            raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
+        with self._graph(run_id) as graph:
+            snapshot = graph.get_state(config)
         if not snapshot.values:
             raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
         recorder.record("run_resumed", next=list(snapshot.next))
@@ -202,16 +272,31 @@ class Runner:
 
     def _drive(self, initial: dict[str, Any] | None, run_id: str, question: str,
                recorder: TrajectoryRecorder, on_event: EventSink | None) -> RunResult:
+        with self._graph(run_id) as graph:
+            return self._drive_graph(graph, initial, run_id, question, recorder, on_event)
+
+    def _drive_graph(self, graph: Any, initial: dict[str, Any] | None, run_id: str, question: str,
+                     recorder: TrajectoryRecorder, on_event: EventSink | None) -> RunResult:
         sink = on_event or (lambda event: None)
         ctx = self.components.context(budget=self.budget, settings=self.settings, recorder=recorder,
                                       emit=lambda e: sink({"run_id": run_id, **e}))
+        ctx.llm = JournaledLLM(ctx.llm, CallJournal(self.runs / run_id / JOURNAL_FILE))
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
         error: BaseException | None = None
+        state: dict[str, Any] = {}
         try:
-            self._compiled.invoke(initial, config, context=ctx)
+            previous = graph.get_state(config).values or {}
+            spent = float((previous.get("usage") or {}).get("seconds", 0.0))
+            ctx.deadline = time.monotonic() + max(0.0, self.budget.max_seconds - spent)
+            state = dict(graph.invoke(initial, config, context=ctx, durability=DURABILITY) or {})
         except Exception as exc:  # noqa: BLE001 - every run ends with a status; the error is kept
             error = exc
-        state = dict(self._compiled.get_state(config).values or {})
+        try:
+            state = dict(graph.get_state(config).values or {}) or state
+        except Exception as exc:  # noqa: BLE001 - a locked database must not lose the answer
+            recorder.record("note", node="runner", kind="checkpoint",
+                            message=f"could not read the final checkpoint ({type(exc).__name__}): "
+                                    "reporting the state the run returned")
         result = RunResult(
             run_id=run_id, question=question, answer=state.get("answer", ""),
             status=state.get("status") or ERROR, citations=state.get("citations") or [],

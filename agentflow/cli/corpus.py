@@ -32,20 +32,38 @@ def ingest_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Add documents to the corpus store (re-ingesting the same data adds nothing)."""
-    from agentflow.store.ingest import ingest
+    import time
 
+    from agentflow.store.ingest import ingest_documents, load_documents
+
+    started = time.perf_counter()
+    errors: list[str] = []
+    docs = load_documents(paths, errors)
+    if not docs:
+        # Nothing readable: fail before a store is created, naming what was wrong.
+        for err in errors:
+            console.print(f"  [yellow]skipped[/] {err}", soft_wrap=True)
+        raise UserError(
+            f"nothing to ingest: no readable document in {', '.join(str(p) for p in paths)} "
+            "(give .txt, .md, .json or .jsonl files, or folders holding them)"
+        )
     corpus = _open_store(store, chroma_url, embedder, must_exist=False)
-    report = ingest(paths, corpus, progress=not as_json)
+    report = ingest_documents(docs, corpus, errors=errors, progress=not as_json, started=started)
     if as_json:
         print_json(report.model_dump())
         return
+    extra = "".join(
+        f", {n} {what}"
+        for n, what in ((report.duplicates, "repeated"), (report.conflicts, "[red]conflicting ids[/]"))
+        if n
+    )
     console.print(
         f"[bold]ingested[/] {report.documents} documents -> {report.chunks} chunks: "
-        f"[green]{report.added} added[/], {report.skipped} already present, "
+        f"[green]{report.added} added[/], {report.skipped} already present{extra}, "
         f"{len(report.errors)} errors in {report.seconds:.1f}s  ([dim]{corpus.path}[/])"
     )
     for err in report.errors:
-        console.print(f"  [yellow]skipped[/] {err}")
+        console.print(f"  [yellow]skipped[/] {err}", soft_wrap=True)
 
 
 @cli_errors

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentflow.errors import DependencyMissingError, LLMError, UserError
+from agentflow.errors import DeadlineExceededError, DependencyMissingError, LLMError, UserError
 from agentflow.llm.base import LLM
+from agentflow.llm.deadline import remaining
 from agentflow.llm.tokens import count_message_tokens, estimate_tokens
 from agentflow.records import ChatMessage, Completion, Usage
 
@@ -108,6 +109,13 @@ class LocalLlama(LLM):
                 _models[key] = (llama, threading.Lock())
             return _models[key]
 
+    def _deadline_error(self) -> DeadlineExceededError:
+        return DeadlineExceededError(
+            f"{self.name}: the run's time budget ran out while the model was generating: "
+            "raise --max-seconds, or use a faster model",
+            model=self.name,
+        )
+
     def _request(
         self,
         messages: list[ChatMessage],
@@ -125,8 +133,14 @@ class LocalLlama(LLM):
         }
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        left = remaining()
+        if left is not None and left <= 0:
+            raise self._deadline_error()
+        stopped: list[bool] = []
         started = time.perf_counter()
         with lock:
+            if left is not None:
+                _stop_at_deadline(llama, stopped)
             try:
                 result = llama.create_chat_completion(**kwargs)
             except ValueError as exc:
@@ -136,6 +150,10 @@ class LocalLlama(LLM):
                     model=self.name,
                     cause=exc,
                 ) from exc
+            finally:
+                llama.__dict__.pop("create_completion", None)
+        if stopped:
+            raise self._deadline_error()
         latency = time.perf_counter() - started
         choice = result["choices"][0]
         text = choice["message"].get("content") or ""
@@ -150,6 +168,32 @@ class LocalLlama(LLM):
             ),
             finish_reason=choice.get("finish_reason"),
         )
+
+
+def _stop_at_deadline(llama: Any, stopped: list[bool]) -> None:
+    """Make ``llama``'s next generation stop once the call's deadline passes.
+
+    llama.cpp checks stopping criteria after every token, also under a JSON grammar
+    (which a logits processor cannot end); the chat handlers build their own criteria,
+    so the instance's ``create_completion`` is wrapped for this one call (under the
+    model's lock) to add ours.
+    """
+    import llama_cpp
+
+    original = type(llama).create_completion.__get__(llama)
+
+    def past_deadline(tokens: Any, logits: Any) -> bool:
+        left = remaining()
+        if left is not None and left <= 0:
+            stopped.append(True)
+            return True
+        return False
+
+    def create_completion(*args: Any, stopping_criteria: Any = None, **kwargs: Any) -> Any:
+        criteria = llama_cpp.StoppingCriteriaList([*(stopping_criteria or []), past_deadline])
+        return original(*args, stopping_criteria=criteria, **kwargs)
+
+    llama.create_completion = create_completion
 
 
 def _close_models() -> None:

@@ -12,6 +12,7 @@ and only here, chosen by exception type, with bounded jittered backoff.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import re
@@ -29,13 +30,20 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from agentflow.errors import LLMError, UserError
+from agentflow.errors import BackendResponseError, DeadlineExceededError, LLMError, UserError
 from agentflow.llm import guard
 from agentflow.llm.base import LLM
+from agentflow.llm.deadline import cap_timeout, remaining
 from agentflow.llm.tokens import count_message_tokens, estimate_tokens
 from agentflow.records import ChatMessage, Completion, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: Environment variables for the per-request timeout and the tries per request
+#: (precedence: constructor arguments > these > the defaults below).
+TIMEOUT_ENV = "AGENTFLOW_LLM_TIMEOUT_S"
+ATTEMPTS_ENV = "AGENTFLOW_LLM_MAX_ATTEMPTS"
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_MAX_ATTEMPTS = 4
 #: Sent when a local server needs no key (the client library insists on one).
 PLACEHOLDER_KEY = "not-needed"
 
@@ -55,6 +63,10 @@ _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|validation"
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
 
 
+class _BadResponseError(Exception):
+    """A 200 answer that is not a usable completion (transient: worth another try)."""
+
+
 class _FormatRejectedError(Exception):
     """The server refused the response_format of this request (not a transient failure)."""
 
@@ -70,6 +82,9 @@ class OpenAIChat(LLM):
     non-OpenAI base URL needs no key. ``max_attempts`` bounds the tries per request
     (transient failures only); waits grow from ``backoff_initial_s`` up to
     ``backoff_max_s`` with full jitter, or follow the server's ``Retry-After``.
+    ``timeout_s`` and ``max_attempts`` default to ``$AGENTFLOW_LLM_TIMEOUT_S`` and
+    ``$AGENTFLOW_LLM_MAX_ATTEMPTS``; a run's time budget
+    (:func:`agentflow.llm.deadline.call_deadline`) shortens both when it has less left.
     """
 
     # What each (base_url, model) accepted last; shared by every instance in the process.
@@ -82,14 +97,20 @@ class OpenAIChat(LLM):
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        timeout_s: float = 120.0,
-        max_attempts: int = 4,
+        timeout_s: float | None = None,
+        max_attempts: int | None = None,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 20.0,
         seed: int | None = None,
     ) -> None:
+        timeout_s = _env_number(TIMEOUT_ENV, float, DEFAULT_TIMEOUT_S) if timeout_s is None else timeout_s
+        max_attempts = (
+            _env_number(ATTEMPTS_ENV, int, DEFAULT_MAX_ATTEMPTS) if max_attempts is None else max_attempts
+        )
         if max_attempts < 1:
             raise UserError(f"max_attempts must be at least 1, got {max_attempts}")
+        if not (timeout_s > 0 and math.isfinite(timeout_s)):
+            raise UserError(f"timeout_s must be a positive number of seconds, got {timeout_s}")
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip(
             "/"
@@ -235,10 +256,16 @@ class OpenAIChat(LLM):
             for attempt in Retrying(**self._retry_policy()):
                 with attempt:
                     guard.check_request_allowed(self.base_url)
-                    response = self.client.chat.completions.create(**params)
-        except openai.OpenAIError as exc:
+                    try:
+                        response = self.client.chat.completions.create(
+                            **params, timeout=cap_timeout(self.timeout_s)
+                        )
+                    except ValueError as exc:  # an empty or non-JSON 200 body
+                        raise _BadResponseError(f"the body is not JSON ({exc})") from exc
+                    completion = self._completion(response, params, time.perf_counter() - started)
+        except (openai.OpenAIError, _BadResponseError) as exc:
             raise self._failure(exc, params) from exc
-        return self._completion(response, params, time.perf_counter() - started)
+        return completion
 
     async def _asend(self, params: dict[str, Any]) -> Completion:
         started = time.perf_counter()
@@ -246,14 +273,20 @@ class OpenAIChat(LLM):
             async for attempt in AsyncRetrying(**self._retry_policy()):
                 with attempt:
                     guard.check_request_allowed(self.base_url)
-                    response = await self.aclient.chat.completions.create(**params)
-        except openai.OpenAIError as exc:
+                    try:
+                        response = await self.aclient.chat.completions.create(
+                            **params, timeout=cap_timeout(self.timeout_s)
+                        )
+                    except ValueError as exc:
+                        raise _BadResponseError(f"the body is not JSON ({exc})") from exc
+                    completion = self._completion(response, params, time.perf_counter() - started)
+        except (openai.OpenAIError, _BadResponseError) as exc:
             raise self._failure(exc, params) from exc
-        return self._completion(response, params, time.perf_counter() - started)
+        return completion
 
     def _retry_policy(self) -> dict[str, Any]:
         return {
-            "stop": stop_after_attempt(self.max_attempts),
+            "stop": stop_after_attempt(self.max_attempts) | _deadline_spent,
             "retry": retry_if_exception(_is_transient),
             "wait": self._wait,
             "reraise": True,
@@ -263,10 +296,15 @@ class OpenAIChat(LLM):
         exc = state.outcome.exception() if state.outcome else None
         hinted = _retry_after_s(exc)
         if hinted is not None:
-            return min(hinted, self.backoff_max_s)
-        # Full jitter: concurrent callers that failed together do not retry together.
-        ceiling = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (state.attempt_number - 1))
-        return random.uniform(0, ceiling)
+            wait = min(hinted, self.backoff_max_s)
+        else:
+            # Full jitter: concurrent callers that failed together do not retry together.
+            ceiling = min(
+                self.backoff_max_s, self.backoff_initial_s * 2 ** (state.attempt_number - 1)
+            )
+            wait = random.uniform(0, ceiling)
+        left = remaining()
+        return wait if left is None else max(0.0, min(wait, left))
 
     def _params(
         self,
@@ -292,9 +330,25 @@ class OpenAIChat(LLM):
             params["response_format"] = response_format
         return params
 
-    def _failure(self, exc: openai.OpenAIError, params: dict[str, Any]) -> Exception:
+    def _failure(self, exc: Exception, params: dict[str, Any]) -> Exception:
         if "response_format" in params and _is_format_rejection(exc):
             return _FormatRejectedError(exc)  # type: ignore[arg-type]
+        left = remaining()
+        if left is not None and left <= 0 and _is_transient(exc):
+            return DeadlineExceededError(
+                f"{self.name}: the run's time budget ran out during the request "
+                f"({type(exc).__name__}): raise --max-seconds or use a faster model",
+                model=self.name,
+                cause=exc,
+            )
+        if isinstance(exc, _BadResponseError | openai.APIResponseValidationError):
+            return BackendResponseError(
+                f"{self.name}: the server answered without a usable completion "
+                f"{self.max_attempts} times: {_short(str(exc))}; check that the base URL is an "
+                "OpenAI-compatible /v1 endpoint",
+                model=self.name,
+                cause=exc,
+            )
         status = getattr(exc, "status_code", None)
         what = f"HTTP {status}" if status else type(exc).__name__
         tries = f" after {self.max_attempts} attempts" if _is_transient(exc) else ""
@@ -313,13 +367,22 @@ class OpenAIChat(LLM):
         )
 
     def _completion(self, response: Any, params: dict[str, Any], latency_s: float) -> Completion:
-        if not getattr(response, "choices", None):
-            raise LLMError(f"{self.name}: the server returned no choices", model=self.name)
-        choice = response.choices[0]
-        text = (choice.message.content if choice.message else None) or ""
-        usage = getattr(response, "usage", None)
-        prompt_tokens = getattr(usage, "prompt_tokens", None)
-        completion_tokens = getattr(usage, "completion_tokens", None)
+        # Compatible servers are not validated by the client library: check the shape here
+        # so a wrong one is a retryable error, not an AttributeError that ends the run.
+        choices = _field(response, "choices")
+        if not isinstance(choices, list) or not choices:
+            raise _BadResponseError(f"no `choices` list in the answer ({type(choices).__name__})")
+        choice = choices[0]
+        message = _field(choice, "message")
+        text = _field(message, "content") if message is not None else None
+        if text is not None and not isinstance(text, str):
+            raise _BadResponseError(f"`message.content` is a {type(text).__name__}, not text")
+        text = text or ""
+        finish = _field(choice, "finish_reason")
+        usage = _field(response, "usage")
+        prompt_tokens = _count(_field(usage, "prompt_tokens"))
+        completion_tokens = _count(_field(usage, "completion_tokens"))
+        model = _field(response, "model")
         return Completion(
             text=text,
             usage=Usage(
@@ -331,9 +394,9 @@ class OpenAIChat(LLM):
                 if completion_tokens is not None
                 else estimate_tokens(text),
                 latency_s=latency_s,
-                model=getattr(response, "model", None) or self.model,
+                model=model if isinstance(model, str) and model else self.model,
             ),
-            finish_reason=choice.finish_reason,
+            finish_reason=finish if isinstance(finish, str) else None,
         )
 
 
@@ -351,7 +414,35 @@ def _response_format(style: str | None, schema: dict[str, Any] | None) -> dict[s
     return {"type": "json_object"}
 
 
+def _field(obj: Any, name: str) -> Any:
+    """Attribute or key ``name`` of a client object or a plain dict (None if absent)."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _env_number(name: str, kind: type[float] | type[int], default: float) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return kind(default)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise UserError(f"${name} must be a number, got {raw!r}") from None
+
+
+def _deadline_spent(state: RetryCallState) -> bool:
+    left = remaining()
+    return left is not None and left <= 0
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _BadResponseError | openai.APIResponseValidationError):
+        return True
     return isinstance(exc, _TRANSIENT) and not (
         isinstance(exc, openai.InternalServerError) and _is_format_rejection(exc)
     )

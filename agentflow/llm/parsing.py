@@ -21,11 +21,15 @@ T = TypeVar("T", bound=BaseModel)
 
 #: How many JSON values found in one output are tried before giving up.
 MAX_CANDIDATES = 12
+#: How many bracket positions the strict scan may try that do not decode: bounds the
+#: work on adversarial text such as ``"[" * 70_000`` (each failed try can cost O(n)).
+MAX_FAILED_STARTS = 32
+#: Longest output (after ``<think>`` removal) the parser looks at; calls ask for a few
+#: hundred tokens, so anything longer is a misbehaving server, not an answer.
+MAX_PARSE_CHARS = 100_000
 SNIPPET_CHARS = 200
 
-_THINK_BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.IGNORECASE)
-_THINK_OPEN = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_TAG = re.compile(r"<(/?)(think|thinking|reasoning)>", re.IGNORECASE)
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)(?:```|$)", re.DOTALL)
 
 
@@ -36,9 +40,30 @@ class OutputParseError(ValueError):
 def parse_output(text: str, output_type: type[T]) -> T:
     """Parse a model's raw ``text`` into ``output_type``, tolerating the usual noise.
 
-    Raises :class:`OutputParseError` saying what was wrong, with a snippet of the text.
+    Raises :class:`OutputParseError` saying what was wrong, with a snippet of the text,
+    and nothing else: hostile output (deep nesting, huge replies) is a parse error too,
+    so the caller's re-ask handles it.
     """
+    try:
+        return _parse(text, output_type)
+    except OutputParseError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError, AttributeError) as exc:
+        raise OutputParseError(
+            f"output could not be parsed ({type(exc).__name__}), expected a JSON "
+            f"{output_type.__name__}{_snippet(text)}"
+        ) from None
+
+
+def _parse(text: str, output_type: type[T]) -> T:
+    if not isinstance(text, str):
+        raise OutputParseError(f"output is not text, expected a JSON {output_type.__name__}")
     cleaned = strip_reasoning(text)
+    if len(cleaned) > MAX_PARSE_CHARS:
+        raise OutputParseError(
+            f"output is {len(cleaned)} characters long, over the parser's limit of "
+            f"{MAX_PARSE_CHARS}: answer with only the JSON object{_snippet(text)}"
+        )
     if not cleaned.strip():
         raise OutputParseError(
             f"empty output, expected a JSON {output_type.__name__}{_snippet(text)}"
@@ -60,14 +85,41 @@ def parse_output(text: str, output_type: type[T]) -> T:
 
 def strip_reasoning(text: str) -> str:
     """Drop ``<think>`` blocks: closed ones, a dangling ``</think>`` (the opening tag was
-    in the prompt template) and an unterminated ``<think>`` prefix."""
-    text = _THINK_BLOCK.sub("", text)
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        text = text[closes[-1].end() :]
-    # An unterminated block: the answer, if any, is JSON somewhere inside it, which the
-    # candidate scan finds; only the tag itself is in the way.
-    return _THINK_OPEN.sub("", text)
+    in the prompt template) and an unterminated ``<think>`` prefix.
+
+    One pass over the tags (linear in the text): a block runs from an opening tag to
+    the next closing tag of the same name; tags inside a block are part of it.
+    """
+    tags = list(_THINK_TAG.finditer(text))
+    if not tags:
+        return text
+    last_close: dict[str, int] = {}
+    for tag in tags:
+        if tag.group(1):
+            last_close[tag.group(2).lower()] = tag.start()
+    kept: list[str] = []
+    pos = 0
+    inside: str | None = None
+    for tag in tags:
+        name = tag.group(2).lower()
+        if inside is not None:
+            if tag.group(1) and name == inside:
+                inside, pos = None, tag.end()
+            continue
+        if tag.group(1):
+            # A dangling close: its opening tag was in the prompt, so all before it is reasoning.
+            kept, pos = [], tag.end()
+            continue
+        kept.append(text[pos : tag.start()])
+        if last_close.get(name, -1) > tag.start():
+            inside = name
+        else:
+            # An unterminated block: the answer, if any, is JSON somewhere inside it,
+            # which the candidate scan finds; only the tag itself is in the way.
+            pos = tag.end()
+    if inside is None:
+        kept.append(text[pos:])
+    return "".join(kept)
 
 
 def _json_candidates(text: str) -> Iterator[Any]:
@@ -85,7 +137,8 @@ def _json_candidates(text: str) -> Iterator[Any]:
 def _strict_values(text: str) -> Iterator[Any]:
     decoder = json.JSONDecoder()
     pos = 0
-    while True:
+    failed = 0
+    while failed < MAX_FAILED_STARTS:
         starts = [i for i in (text.find("{", pos), text.find("[", pos)) if i >= 0]
         if not starts:
             return
@@ -93,7 +146,13 @@ def _strict_values(text: str) -> Iterator[Any]:
         try:
             value, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
-            pos = start + 1
+            pos, failed = start + 1, failed + 1
+            continue
+        except RecursionError:
+            # Nested deeper than any answer: skip the run of brackets, count it as a miss.
+            pos, failed = start + 1, failed + 1
+            while pos < len(text) and text[pos] == text[start]:
+                pos += 1
             continue
         if isinstance(value, dict | list):
             yield value
@@ -118,10 +177,41 @@ def _first_bracket(text: str) -> int | None:
 
 
 def _repair(chunk: str) -> Any:
+    if _max_depth(chunk) > MAX_REPAIR_DEPTH:
+        return None  # json_repair recurses per level: refuse instead of hitting the stack
     try:
         return json_repair.loads(chunk)
     except Exception:  # json_repair is best effort; a crash there just means "no candidate"
         return None
+
+
+#: Deepest bracket nesting handed to json_repair (answers nest a few levels).
+MAX_REPAIR_DEPTH = 64
+
+
+def _max_depth(text: str) -> int:
+    """Bracket nesting depth of ``text``, ignoring strings' contents (a linear scan)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_REPAIR_DEPTH:
+                    return deepest
+        elif ch in "]}" and depth:
+            depth -= 1
+    return deepest
 
 
 def _validate(value: Any, output_type: type[T]) -> T:

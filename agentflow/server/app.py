@@ -31,6 +31,7 @@ from agentflow.server.auth import ApiKeys
 from agentflow.server.chat import THREAD_HEADER, ChatService
 from agentflow.server.errors import APIError, install_error_handlers
 from agentflow.server.limits import BodySizeLimit, ServerLimits
+from agentflow.server.request_guard import RequestGuard
 from agentflow.trajectory import read_trajectory
 
 __all__ = ["create_app"]
@@ -83,6 +84,10 @@ def create_app(
     )
     app.state.chat = chat
     install_error_handlers(app)
+    # Added first, so it runs inside the size limit: it reads the body the limit has passed.
+    app.add_middleware(
+        RequestGuard, loopback_only=not keys.enabled, body_timeout_s=limits.body_timeout_s
+    )
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
 
     @app.get("/", include_in_schema=False)

@@ -9,6 +9,7 @@ validation (400) or from a bug (500).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agentflow.errors import UserError
 from agentflow.threads import ThreadNotFoundError
 
-__all__ = ["APIError", "error_body", "install_error_handlers"]
+__all__ = ["APIError", "error_body", "install_error_handlers", "redact"]
 
 log = logging.getLogger("agentflow.server")
 
@@ -36,6 +37,16 @@ _TYPES = {
     503: "server_error",
 }
 _CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+# What a server error must not tell a client: where the backend lives, where files are.
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>)]+")
+_PATH = re.compile(r"(?<![\w/.])/(?:home|root|tmp|var|usr|opt|srv|data|mnt|etc|Users|private)(?:/[^\s'\":,)]*)?")
+
+
+def redact(message: str) -> str:
+    """``message`` without URLs and file-system paths (for 5xx bodies and stream errors;
+    the server log keeps the full text)."""
+    return _PATH.sub("<path>", _URL.sub("<backend>", message))
 
 
 class APIError(Exception):
@@ -68,8 +79,11 @@ def error_body(
 
 
 def _response(exc: APIError) -> JSONResponse:
+    message = redact(exc.message) if exc.status >= 500 else exc.message
+    if message != exc.message:
+        log.warning("server error answered as: %s (in full: %s)", message, exc.message)
     return JSONResponse(
-        error_body(exc.message, type_=exc.type, code=exc.code, param=exc.param),
+        error_body(message, type_=exc.type, code=exc.code, param=exc.param),
         status_code=exc.status,
         headers=exc.headers,
     )
@@ -117,13 +131,14 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         )
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        # Only a hostile body nests this deep; it is the client's mistake, not a bug.
+        return _response(APIError(400, "the request is nested too deeply", code="invalid_request"))
+
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _response(
-            APIError(
-                500,
-                f"internal error ({type(exc).__name__}); see the server log",
-                code="internal_error",
-            )
+            APIError(500, "internal error: see the server log", code="internal_error")
         )

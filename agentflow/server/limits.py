@@ -27,6 +27,9 @@ class ServerLimits(BaseModel):
     max_runs: int = Field(
         default=32, ge=1, description="runs in progress in this process (worker threads)"
     )
+    body_timeout_s: float = Field(
+        default=10.0, gt=0, description="time a client has to send its request body (408 after)"
+    )
 
 
 class RunSlots:

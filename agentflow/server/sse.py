@@ -18,6 +18,7 @@ import re
 import time
 from typing import Any
 
+from agentflow.server.errors import redact
 from agentflow.server.schemas import extension, openai_usage
 
 __all__ = ["DONE", "ChunkWriter", "answer_pieces", "comment"]
@@ -107,7 +108,8 @@ class ChunkWriter:
         )
 
     def error(self, message: str, *, code: str = "run_failed") -> bytes:
-        """An error event: OpenAI clients raise ``APIError`` with this message."""
+        """An error event: OpenAI clients raise ``APIError`` with this message (URLs and
+        paths removed: a client is not told where the backend lives)."""
         return _data(
-            {"error": {"message": message, "type": "server_error", "code": code, "param": None}}
+            {"error": {"message": redact(message), "type": "server_error", "code": code, "param": None}}
         )

@@ -5,6 +5,13 @@ document each), ``.json`` files holding a list of ``{"title", "text"}`` records 
 ``.jsonl`` files with one such record a line (the form of MuSiQue and HotpotQA
 corpora; an optional ``id`` field is kept). A file or record that cannot be read
 is reported in ``IngestReport.errors`` and skipped; the rest is ingested.
+
+Hostile inputs stay contained: only regular files are read (a FIFO or device named
+``.txt`` is named and skipped, never opened for blocking reads); a text or JSON file
+may hold :data:`MAX_FILE_BYTES`, a JSONL line :data:`MAX_LINE_BYTES`; JSON nested too
+deeply, a bad UTF-8 byte in a JSONL line or a malformed record skips that file or
+line only; a UTF-8 byte-order mark is accepted. Text without word boundaries is cut
+into character windows, so no passage is longer than :data:`MAX_PASSAGE_CHARS`.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +41,14 @@ CHUNK_OVERLAP = 40
 #: whole up to this many words, so their ids match passage_id(title, text) of the
 #: dataset's paragraphs, which is how evaluators find gold passages.
 RECORD_MAX_WORDS = 512
+#: Longest passage, in characters; longer windows (text without spaces) are cut into
+#: overlapping character windows of CHUNK_CHARS.
+MAX_PASSAGE_CHARS = 6000
+CHUNK_CHARS = 1500
+CHUNK_CHAR_OVERLAP = 200
+#: Largest .txt / .md / .json file read, and largest line of a .jsonl file.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_LINE_BYTES = 4 * 1024 * 1024
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -44,7 +60,13 @@ class IngestReport(BaseModel):
     documents: int = 0
     chunks: int = 0
     added: int = 0
+    #: Chunks already in the store with the same text (re-ingesting the same data).
     skipped: int = 0
+    #: Chunks repeated within this ingestion (same id, same text): counted once.
+    duplicates: int = 0
+    #: Chunks whose id is in the store, or earlier in this ingestion, with other text:
+    #: not added, and each named in ``errors``.
+    conflicts: int = 0
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
@@ -86,14 +108,32 @@ def chunk_text(
         raise ValueError(f"overlap must lie in [0, {words}), got {overlap}")
     tokens = text.split()
     if len(tokens) <= max(words, max_whole or 0):
-        return [text]
+        return _cap_chars([text])
     step = words - overlap
     chunks = []
     for start in range(0, len(tokens), step):
         chunks.append(" ".join(tokens[start : start + words]))
         if start + words >= len(tokens):
             break
-    return chunks
+    return _cap_chars(chunks)
+
+
+def _cap_chars(chunks: list[str]) -> list[str]:
+    """Cut any chunk over MAX_PASSAGE_CHARS (a text without word boundaries) into
+    overlapping character windows."""
+    if all(len(c) <= MAX_PASSAGE_CHARS for c in chunks):
+        return chunks
+    out: list[str] = []
+    step = CHUNK_CHARS - CHUNK_CHAR_OVERLAP
+    for chunk in chunks:
+        if len(chunk) <= MAX_PASSAGE_CHARS:
+            out.append(chunk)
+            continue
+        for start in range(0, len(chunk), step):
+            out.append(chunk[start : start + CHUNK_CHARS])
+            if start + CHUNK_CHARS >= len(chunk):
+                break
+    return out
 
 
 def chunk_document(doc: SourceDocument) -> list[Passage]:
@@ -115,11 +155,73 @@ def chunk_document(doc: SourceDocument) -> list[Passage]:
 # -- readers ----------------------------------------------------------------------
 
 
+class _Skip(Exception):
+    """A file to skip, with the reason to report."""
+
+
+def _open_regular(path: Path) -> int:
+    """A descriptor of ``path`` if it is a regular file. Opened non-blocking and checked
+    after opening, so a FIFO or device is never read (and a swap cannot slip in)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _Skip(f"not a regular file ({_file_kind(mode)})")
+    return fd
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    limit = MAX_FILE_BYTES if limit is None else limit
+    fd = _open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise _Skip(f"over the {_size(limit)} limit for one file: split it into smaller files")
+    return data
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+    data = _read_bytes(path)
     if b"\x00" in data:
         raise ValueError("looks like a binary file, not text")
-    return data.decode("utf-8")
+    return data.decode("utf-8-sig")
+
+
+def _lines(path: Path, errors: list[str]) -> Iterator[tuple[int, str]]:
+    """The decoded lines of a JSONL file; an over-long or non-UTF-8 line is reported and skipped."""
+    fd = _open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        line_no = 0
+        while True:
+            raw = f.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            line_no += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # drop the rest of the line
+                    raw = f.readline(MAX_LINE_BYTES)
+                errors.append(f"{path}: line {line_no} is over the {_size(MAX_LINE_BYTES)} line limit: skipped")
+                continue
+            try:
+                yield line_no, raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(f"{path}: line {line_no} is not UTF-8 (byte {exc.start}): skipped")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a plain file"
 
 
 def _read_text_document(path: Path) -> SourceDocument:
@@ -154,10 +256,9 @@ def _record_document(
 
 
 def _read_records(path: Path, errors: list[str]) -> list[SourceDocument]:
-    text = _read_text(path)
     docs: list[SourceDocument] = []
     if path.suffix.lower() == ".jsonl":
-        for line_no, line in enumerate(text.splitlines(), start=1):
+        for line_no, line in _lines(path, errors):
             if not line.strip():
                 continue
             try:
@@ -165,11 +266,18 @@ def _read_records(path: Path, errors: list[str]) -> list[SourceDocument]:
             except json.JSONDecodeError as exc:
                 errors.append(f"{path}: line {line_no} is not valid JSON ({exc.msg}): skipped")
                 continue
+            except RecursionError:
+                errors.append(f"{path}: line {line_no} is JSON nested too deeply: skipped")
+                continue
             doc = _record_document(record, path, f"line {line_no}", errors)
             if doc:
                 docs.append(doc)
         return docs
-    data = json.loads(text)
+    text = _read_text(path)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise _Skip("JSON nested too deeply") from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -182,7 +290,11 @@ def _read_records(path: Path, errors: list[str]) -> list[SourceDocument]:
 
 
 def _files(path: Path, errors: list[str]) -> Iterator[Path]:
-    if path.is_dir():
+    if not os.path.lexists(path):
+        errors.append(f"{path}: no such file or folder: skipped")
+    elif not path.exists():
+        errors.append(f"{path}: a broken symbolic link: skipped")
+    elif path.is_dir():
         for root, dirs, names in os.walk(
             path, onerror=lambda e: errors.append(f"{e.filename}: {e.strerror}: skipped")
         ):
@@ -193,16 +305,13 @@ def _files(path: Path, errors: list[str]) -> Iterator[Path]:
                     not name.startswith(".")
                     and file.suffix.lower() in TEXT_SUFFIXES | RECORD_SUFFIXES
                 ):
-                    yield file
+                    yield file  # a FIFO or device here is named and skipped when opened
+    elif path.suffix.lower() in TEXT_SUFFIXES | RECORD_SUFFIXES:
+        yield path
     elif path.is_file():
-        if path.suffix.lower() in TEXT_SUFFIXES | RECORD_SUFFIXES:
-            yield path
-        else:
-            errors.append(
-                f"{path}: unsupported file type (use .txt, .md, .json or .jsonl): skipped"
-            )
+        errors.append(f"{path}: unsupported file type (use .txt, .md, .json or .jsonl): skipped")
     else:
-        errors.append(f"{path}: no such file or folder: skipped")
+        errors.append(f"{path}: not a regular file or folder: skipped")
 
 
 def load_documents(
@@ -223,6 +332,8 @@ def load_documents(
                         docs.append(doc)
                     else:
                         errors.append(f"{file}: empty file: skipped")
+            except _Skip as exc:
+                errors.append(f"{file}: {exc}: skipped")
             except json.JSONDecodeError as exc:
                 errors.append(f"{file}: not valid JSON ({exc.msg}, line {exc.lineno}): skipped")
             except UnicodeDecodeError:
@@ -230,6 +341,8 @@ def load_documents(
             except (OSError, ValueError, TypeError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 errors.append(f"{file}: {reason}: skipped")
+            except (RecursionError, MemoryError) as exc:  # one bad file never ends the ingestion
+                errors.append(f"{file}: could not be read ({type(exc).__name__}): skipped")
     return docs
 
 
@@ -239,17 +352,60 @@ def ingest(
     *,
     progress: bool = True,
 ) -> IngestReport:
-    """Load, chunk and add documents to ``store``; passages already present are skipped."""
+    """Load, chunk and add documents to ``store``; passages already present are skipped,
+    and an id already present with other text is a reported conflict."""
     started = time.perf_counter()
     errors: list[str] = []
     docs = load_documents(paths, errors)
+    return ingest_documents(docs, store, errors=errors, progress=progress, started=started)
+
+
+def ingest_documents(
+    docs: Sequence[SourceDocument],
+    store: CorpusStore,
+    *,
+    errors: list[str] | None = None,
+    progress: bool = True,
+    started: float | None = None,
+) -> IngestReport:
+    """Chunk and add already loaded ``docs`` (see :func:`load_documents`) to ``store``.
+
+    The counts add up: ``chunks == added + skipped + duplicates + conflicts``.
+    """
+    started = time.perf_counter() if started is None else started
+    errors = errors if errors is not None else []
     passages = [p for doc in docs for p in chunk_document(doc)]
-    result = store.add(passages, progress=progress)
+    unique: dict[str, Passage] = {}
+    duplicates = conflicts = 0
+    for p in passages:
+        first = unique.get(p.id)
+        if first is None:
+            unique[p.id] = p
+        elif first.text == p.text and first.title == p.title:
+            duplicates += 1
+        else:
+            conflicts += 1
+            errors.append(f"{p.source}: id {p.id!r} is used earlier ({first.source}) for another text: skipped")
+    stored = {q.id: q for q in store.get(list(unique))} if unique else {}
+    fresh: list[Passage] = []
+    for pid, p in unique.items():
+        old = stored.get(pid)
+        if old is not None and (old.text != p.text or old.title != p.title):
+            conflicts += 1
+            errors.append(
+                f"{p.source}: id {pid!r} is in the store already with another text: skipped "
+                "(give the record a new id, or ingest into a new store)"
+            )
+        else:
+            fresh.append(p)
+    result = store.add(fresh, progress=progress)
     return IngestReport(
         documents=len(docs),
         chunks=len(passages),
         added=result.added,
         skipped=result.skipped,
+        duplicates=duplicates,
+        conflicts=conflicts,
         errors=errors,
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from agentflow.cli.help import HelpfulCommand
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.errors import UserError
 
@@ -27,8 +28,8 @@ def _open_store(store: Path | None, chroma_url: str | None, embedder: str | None
 def ingest_cmd(
     paths: list[Path] = typer.Argument(..., help="Files or folders: .txt, .md, .json, .jsonl."),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    chroma_url: str | None = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
-    embedder: str | None = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help=CHROMA_HELP),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help=EMBEDDER_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Add documents to the corpus store (re-ingesting the same data adds nothing)."""
@@ -55,10 +56,10 @@ def search_cmd(
         None, "--queries", help="A file with one query per line (models load once)."
     ),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    chroma_url: str | None = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
-    embedder: str | None = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help=CHROMA_HELP),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help=EMBEDDER_HELP),
     k: int = typer.Option(5, "-k", "--top-k", min=1, help="Number of passages."),
-    mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25."),
+    mode: str = typer.Option("hybrid", "--mode", metavar="MODE", help="hybrid | dense | bm25."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one line per query with --queries)."),
 ) -> None:
     """Search the corpus store."""
@@ -94,5 +95,5 @@ def search_cmd(
 
 def register(app: typer.Typer) -> None:
     """Attach the corpus commands to the main app."""
-    app.command("ingest")(ingest_cmd)
-    app.command("search")(search_cmd)
+    app.command("ingest", cls=HelpfulCommand)(ingest_cmd)
+    app.command("search", cls=HelpfulCommand)(search_cmd)

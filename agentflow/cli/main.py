@@ -13,6 +13,7 @@ import typer
 from agentflow import __version__
 from agentflow.cli import corpus, research, serve
 from agentflow.cli import eval as eval_cli
+from agentflow.cli.help import HelpfulGroup
 from agentflow.cli.output import set_debug
 
 # Nothing agentflow runs may phone home or fetch models: everything is local.
@@ -26,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=HelpfulGroup,
 )
 
 

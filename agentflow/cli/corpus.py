@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.loading import preload_embedder
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.errors import UserError
+from agentflow.snippets import snippet
 
 STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store)."
-CHROMA_HELP = "Use a Chroma server at this URL (http://HOST:PORT) instead of a local directory."
+CHROMA_HELP = "Chroma server (http://HOST:PORT) holding the corpus instead of the store folder (recorded in the folder, so later commands need no flag)."
 EMBEDDER_HELP = "Embedder: auto (MiniLM if installed), minilm, hash[:DIM], openai:MODEL[@URL]."
 
 
@@ -27,8 +31,8 @@ def _open_store(store: Path | None, chroma_url: str | None, embedder: str | None
 def ingest_cmd(
     paths: list[Path] = typer.Argument(..., help="Files or folders: .txt, .md, .json, .jsonl."),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    chroma_url: str | None = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
-    embedder: str | None = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help=CHROMA_HELP),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help=EMBEDDER_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Add documents to the corpus store (re-ingesting the same data adds nothing)."""
@@ -73,10 +77,10 @@ def search_cmd(
         None, "--queries", help="A file with one query per line (models load once)."
     ),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    chroma_url: str | None = typer.Option(None, "--chroma-url", help=CHROMA_HELP),
-    embedder: str | None = typer.Option(None, "--embedder", help=EMBEDDER_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help=CHROMA_HELP),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help=EMBEDDER_HELP),
     k: int = typer.Option(5, "-k", "--top-k", min=1, help="Number of passages."),
-    mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25."),
+    mode: str = typer.Option("hybrid", "--mode", metavar="MODE", help="hybrid | dense | bm25."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one line per query with --queries)."),
 ) -> None:
     """Search the corpus store."""
@@ -93,6 +97,8 @@ def search_cmd(
     else:
         query_list = [query or ""]
     corpus = _open_store(store, chroma_url, embedder, must_exist=True)
+    if mode != "bm25" and not as_json:
+        preload_embedder(console, corpus.embedder)
     results = corpus.search_many(query_list, k=k, mode=mode)
     for q, hits in zip(query_list, results):
         rows = [h.model_dump(include={"id", "title", "text", "score", "source"}) for h in hits]
@@ -105,12 +111,12 @@ def search_cmd(
         table.add_column("id", width=18, overflow="fold")
         table.add_column("title / text", ratio=1)
         for i, h in enumerate(hits, 1):
-            snippet = h.text if len(h.text) < 240 else h.text[:237] + "..."
-            table.add_row(str(i), f"{h.score:.3f}", h.id, f"[bold]{h.title}[/]\n{snippet}")
+            text = snippet(h.text, 240, title=h.title)
+            table.add_row(str(i), f"{h.score:.3f}", h.id, f"[bold]{escape(h.title)}[/]\n{escape(text)}")
         out.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Attach the corpus commands to the main app."""
-    app.command("ingest")(ingest_cmd)
-    app.command("search")(search_cmd)
+    app.command("ingest", cls=HelpfulCommand)(ingest_cmd)
+    app.command("search", cls=HelpfulCommand)(search_cmd)

@@ -6,26 +6,28 @@ from pathlib import Path
 
 import typer
 
+from agentflow.cli.help import HelpfulCommand, HelpfulGroup
 from agentflow.cli.output import cli_errors, console, out, print_json
 
 app = typer.Typer(
     help="Offline evaluation: run a dataset through an agent, score trajectories, compare runs.",
     no_args_is_help=True,
+    cls=HelpfulGroup,
 )
 
 FORMAT_HELP = "Dataset format: auto | musique | hotpotqa | 2wiki | multihoprag | jsonl."
 
 
-@app.command("run")
+@app.command("run", cls=HelpfulCommand)
 @cli_errors
 def run_cmd(
     dataset: Path = typer.Option(..., "--dataset", help="Questions file, or a folder with questions.json(l) and corpus.json(l)."),
     out_dir: Path = typer.Option(..., "--out", help="Eval folder (created; run again to resume)."),
-    format: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    format: str = typer.Option("auto", "--format", metavar="FORMAT", help=FORMAT_HELP),
     corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file: JSON/JSONL of {id?, title, text} records, or a {title: text | [sentences]} object (HotpotQA/HippoRAG)."),
-    graph: str | None = typer.Option(None, "--graph", help="deep_research | rag | react (default: the folder's, else deep_research)."),
-    llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] | oracle (an evaluation-only ceiling that plays the gold decomposition) (default: the folder's, else $AGENTFLOW_LLM or local)."),
-    embedder: str | None = typer.Option(None, "--embedder", help="auto | minilm | hash[:DIM] | openai:MODEL\\[@URL] (default: the folder's, else auto)."),
+    graph: str | None = typer.Option(None, "--graph", metavar="GRAPH", help="deep_research | rag | react (default: the folder's, else deep_research)."),
+    llm: str | None = typer.Option(None, "--llm", metavar="SPEC", help="local | local:/path.gguf | openai:MODEL[@BASE_URL] | oracle (an evaluation-only ceiling that plays the gold decomposition) (default: the folder's, else $AGENTFLOW_LLM or local)."),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help="auto | minilm | hash[:DIM] | openai:MODEL[@URL] (default: the folder's, else auto)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Questions run at once (threads)."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Run again the questions that ended with status error."),
@@ -49,7 +51,7 @@ def run_cmd(
     console.print(f"[dim]score it with: agentflow eval score {report.out}[/]")
 
 
-@app.command("score")
+@app.command("score", cls=HelpfulCommand)
 @cli_errors
 def score_cmd(
     folders: list[Path] = typer.Argument(..., help="Eval folder(s) written by `agentflow eval run`."),
@@ -75,7 +77,7 @@ def score_cmd(
             console.print(f"[yellow]warning[/] {s.label}: {warning}")
 
 
-@app.command("report")
+@app.command("report", cls=HelpfulCommand)
 @cli_errors
 def report_cmd(
     folders: list[Path] = typer.Argument(..., help="Eval folders to compare side by side."),

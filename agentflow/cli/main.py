@@ -13,12 +13,16 @@ import typer
 from agentflow import __version__
 from agentflow.cli import corpus, research, serve
 from agentflow.cli import eval as eval_cli
+from agentflow.cli.help import HelpfulGroup
 from agentflow.cli.output import set_debug
 
 # Nothing agentflow runs may phone home or fetch models: everything is local.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# Third-party progress bars ("Loading weights: 100%") would land inside our own display.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 app = typer.Typer(
     name="agentflow",
@@ -26,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=HelpfulGroup,
 )
 
 

@@ -8,6 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
+
+from agentflow.snippets import snippet
 
 _STATUS_STYLE = {"answered": "green", "unsupported": "magenta", "refused": "yellow", "budget_exhausted": "yellow",
                  "error": "red"}
@@ -79,7 +82,7 @@ def render_result(console: Console, result: Any) -> None:
         t.add_column("title")
         t.add_column("snippet", ratio=1)
         for c in result.citations:
-            t.add_row(c["id"], c.get("title", ""), c.get("text", "")[:200])
+            t.add_row(Text(c["id"]), Text(c.get("title", "")), Text(snippet(c.get("text", ""), 200, title=c.get("title", ""))))
         console.print(t)
     u = result.usage
     console.print(

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.loading import preload_embedder, preload_llm
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.cli.progress import LiveProgress, render_result
 from agentflow.errors import UserError
@@ -18,17 +20,17 @@ STORE_HELP = "Store directory (default: $AGENTFLOW_STORE or ~/.agentflow/store).
 def ask_cmd(
     question: str | None = typer.Argument(None, help="The question to research."),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    llm: str | None = typer.Option(None, "--llm", help="local | local:/path.gguf | openai:MODEL\\[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
-    graph: str = typer.Option("deep_research", "--graph", help="deep_research | rag | react."),
-    embedder: str | None = typer.Option(None, "--embedder", help="Embedder (default: the store's)."),
-    chroma_url: str | None = typer.Option(None, "--chroma-url", help="Chroma server URL instead of a local store."),
+    llm: str | None = typer.Option(None, "--llm", metavar="SPEC", help="local | local:/path.gguf | openai:MODEL[@BASE_URL] (default: $AGENTFLOW_LLM or local)."),
+    graph: str = typer.Option("deep_research", "--graph", metavar="GRAPH", help="deep_research | rag | react."),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help="Embedder (default: the store's)."),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help="Chroma server URL instead of a local store."),
     max_llm_calls: int = typer.Option(30, "--max-llm-calls", min=1, help="Budget: LLM calls."),
     max_searches: int = typer.Option(20, "--max-searches", min=1, help="Budget: searches."),
     max_tokens: int = typer.Option(80_000, "--max-tokens", min=1, help="Budget: prompt + completion tokens."),
     max_seconds: float = typer.Option(600.0, "--max-seconds", min=1, help="Budget: wall time."),
     trajectory: Path | None = typer.Option(None, "--trajectory", help="Write the trajectory here (default: the run's folder)."),
-    resume: str | None = typer.Option(None, "--resume", help="Resume the interrupted run with this id."),
-    run_id: str | None = typer.Option(None, "--run-id", help="Give the run this id."),
+    resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID", help="Resume the interrupted run with this id."),
+    run_id: str | None = typer.Option(None, "--run-id", metavar="RUN_ID", help="Give the run this id."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object, no live progress."),
 ) -> None:
     """Research a question: plan, search, read, verify, answer with citations or refuse."""
@@ -51,6 +53,9 @@ def ask_cmd(
         budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
                         max_seconds=max_seconds)
         agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget)
+    if not as_json:  # before the run's clock starts, and saying what takes the time
+        preload_embedder(console, agent.components.embedder)
+        preload_llm(console, agent.llm)
     if as_json:
         result = agent.resume(resume) if resume else agent.ask(question or "", run_id=run_id, trajectory=trajectory)
         print_json(result.to_json())
@@ -79,5 +84,5 @@ def show_cmd(
 
 def register(app: typer.Typer) -> None:
     """Attach the research commands to the main app."""
-    app.command("ask")(ask_cmd)
-    app.command("show")(show_cmd)
+    app.command("ask", cls=HelpfulCommand)(ask_cmd)
+    app.command("show", cls=HelpfulCommand)(show_cmd)

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.loading import preload_embedder, preload_llm
 from agentflow.cli.output import cli_errors, console
 from agentflow.errors import ConfigError, DependencyMissingError
 
@@ -50,31 +52,35 @@ def load_factory(spec: str) -> Any:
 @cli_errors
 def serve_cmd(
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on (beyond loopback only with an API key)."
+        "127.0.0.1", "--host", metavar="HOST", help="Address to listen on (beyond loopback only with an API key)."
     ),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     llm: str | None = typer.Option(
         None,
-        "--llm",
+        "--llm", metavar="SPEC",
         help="local | local:/path.gguf | openai:MODEL[@BASE_URL] (default: $AGENTFLOW_LLM or local).",
     ),
     embedder: str | None = typer.Option(
-        None, "--embedder", help="Embedder (default: the store's)."
+        None, "--embedder", metavar="SPEC", help="Embedder (default: the store's)."
     ),
-    graph: str = typer.Option("deep_research", "--graph", help="deep_research | rag | react."),
+    chroma_url: str | None = typer.Option(
+        None, "--chroma-url", metavar="URL",
+        help="Chroma server (http://HOST:PORT) holding the corpus (default: what the store folder records).",
+    ),
+    graph: str = typer.Option("deep_research", "--graph", metavar="GRAPH", help="deep_research | rag | react."),
     checkpointer: str | None = typer.Option(
         None,
-        "--checkpointer",
+        "--checkpointer", metavar="SPEC",
         help="Where run checkpoints and threads persist: sqlite:PATH (threads beside it in <stem>-threads.sqlite; default: under $AGENTFLOW_HOME) or postgres:DSN (threads shared by several server processes; runs checkpoint in local SQLite).",
     ),
     api_key: str | None = typer.Option(
         None,
-        "--api-key",
+        "--api-key", metavar="KEYS",
         help="Accepted bearer key(s), comma-separated (default: $AGENTFLOW_API_KEY). Without one the server only listens on loopback.",
     ),
     model_name: str = typer.Option(
-        "agentflow", "--model-name", help="The model id clients see in /v1/models and responses."
+        "agentflow", "--model-name", metavar="NAME", help="The model id clients see in /v1/models and responses."
     ),
     max_body_bytes: int = typer.Option(
         1_048_576, "--max-body-bytes", min=1024, help="Largest request body (413 beyond)."
@@ -89,11 +95,11 @@ def serve_cmd(
         32, "--max-runs", min=1, help="Runs in progress in this process (503 beyond)."
     ),
     log_level: str = typer.Option(
-        "info", "--log-level", help="uvicorn log level (warning hides the access log)."
+        "info", "--log-level", metavar="LEVEL", help="uvicorn log level (warning hides the access log)."
     ),
     agent_factory: str | None = typer.Option(
         None,
-        "--agent-factory",
+        "--agent-factory", metavar="MODULE:FUNCTION",
         hidden=True,
         help="module:function returning an Agent (tests, benchmarks, demos).",
     ),
@@ -115,9 +121,12 @@ def serve_cmd(
     if agent_factory:
         agent = load_factory(agent_factory)(**options)
     else:
-        agent = Agent(store, llm=llm, embedder=embedder, graph=graph, **options)
+        agent = Agent(store, llm=llm, embedder=embedder, graph=graph, chroma_url=chroma_url, **options)
     agent.components.store  # noqa: B018 - open the store now: a missing one is a startup error
     agent.threads  # noqa: B018 - connect now: a bad database is a startup error
+    # Load the models before listening, so the first request does not wait for them.
+    preload_embedder(console, agent.components.embedder)
+    preload_llm(console, agent.llm)
     limits = ServerLimits(
         max_body_bytes=max_body_bytes,
         max_question_chars=max_question_chars,
@@ -140,4 +149,4 @@ def serve_cmd(
 
 def register(app: typer.Typer) -> None:
     """Attach the ``serve`` command to the main app."""
-    app.command("serve")(serve_cmd)
+    app.command("serve", cls=HelpfulCommand)(serve_cmd)

@@ -7,12 +7,14 @@ from typing import Any
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
+from agentflow.snippets import cut_words, snippet
 from agentflow.trajectory import Trajectory
 
 
 def _clip(text: str, n: int, full: bool) -> str:
-    return text if full or len(text) <= n else text[: n - 3] + "..."
+    return text if full else cut_words(text, n)
 
 
 def render_trajectory(console: Console, traj: Trajectory, *, full: bool = False) -> None:
@@ -68,7 +70,7 @@ def _render_final(console: Console, final: dict[str, Any]) -> None:
         t.add_column("title")
         t.add_column("snippet", ratio=1)
         for c in final["citations"]:
-            t.add_row(c["id"], c.get("title", ""), c.get("text", "")[:160])
+            t.add_row(Text(c["id"]), Text(c.get("title", "")), Text(snippet(c.get("text", ""), 160, title=c.get("title", ""))))
         console.print(t)
     u = final.get("usage", {})
     console.print(f"[dim]{u.get('llm_calls', 0)} LLM calls · {u.get('prompt_tokens', 0)} prompt tokens · "

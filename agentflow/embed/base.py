@@ -17,6 +17,12 @@ class Embedder(ABC):
     #: Vector dimension.
     dim: int = 0
 
+    #: What people call it, for "loading ..." messages.
+    label: str = ""
+
+    def load(self) -> None:
+        """Load the model now rather than on the first call (no-op for embedders without one)."""
+
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed documents: returns an ``(len(texts), dim)`` float32 array, rows L2-normalised."""

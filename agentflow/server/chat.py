@@ -26,6 +26,7 @@ from agentflow.server.auth import ApiKeys
 from agentflow.server.errors import APIError
 from agentflow.server.limits import RunSlots, ServerLimits
 from agentflow.server.schemas import ChatCompletionRequest, completion_body
+from agentflow.server.sources import cited_answer, earlier_turns, sources_block
 from agentflow.server.sse import DONE, PROGRESS_TYPES, ChunkWriter, answer_pieces, comment
 from agentflow.threads import check_thread_id, new_thread_id
 
@@ -55,12 +56,15 @@ class ChatService:
         """Handle one ``POST /v1/chat/completions``."""
         owner = self.keys.owner(request.headers.get("authorization"))
         body = await self._parse(request)
+        self._check_model(body.model)
+        with_sources = _sources_option(body)
         question = body.question(self.limits.max_question_chars)
         thread_id = self._thread_for(body.requested_thread_id(request.headers.get(THREAD_HEADER)))
         self.slots.acquire(owner)
         try:
             handle = self.agent.start(
-                question, thread_id=thread_id, owner=owner, events=body.stream
+                question, thread_id=thread_id, owner=owner, events=body.stream,
+                history=earlier_turns(body.messages),
             )
         except BaseException:
             self.slots.release(owner)
@@ -72,7 +76,7 @@ class ChatService:
             # answer with an error status now rather than inside a 200 stream.
             await handle.started()
             return StreamingResponse(
-                self._stream(handle, body, thread_id),
+                self._stream(handle, body, thread_id, with_sources=with_sources),
                 media_type="text/event-stream",
                 headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
@@ -88,10 +92,13 @@ class ChatService:
                 code="run_failed",
                 headers=headers,
             )
-        return JSONResponse(
-            completion_body(final, model=self.model, thread_id=thread_id, timing=handle.timing),
-            headers=headers,
-        )
+        completion = completion_body(final, model=self.model, thread_id=thread_id, timing=handle.timing)
+        if with_sources:
+            citations = final.get("citations") or []
+            completion["choices"][0]["message"]["content"] = (
+                cited_answer(final.get("answer", ""), citations) + sources_block(citations)
+            )
+        return JSONResponse(completion, headers=headers)
 
     # -- request ---------------------------------------------------------------------
 
@@ -116,6 +123,18 @@ class ChatService:
                 code="invalid_request",
                 param=where or None,
             ) from None
+
+    def _check_model(self, model: str | None) -> None:
+        """An unknown model is answered as OpenAI does: 404 ``model_not_found``."""
+        if model and model != self.model:
+            raise APIError(
+                404,
+                f"The model `{model}` does not exist: this server serves `{self.model}` "
+                "(see GET /v1/models)",
+                code="model_not_found",
+                type_="invalid_request_error",
+                param="model",
+            )
 
     def _thread_for(self, requested: str | None) -> str:
         """The thread this request continues, or a new one (whose owner the worker checks)."""
@@ -142,7 +161,7 @@ class ChatService:
         return None
 
     async def _stream(
-        self, handle: RunHandle, body: ChatCompletionRequest, thread_id: str
+        self, handle: RunHandle, body: ChatCompletionRequest, thread_id: str, *, with_sources: bool
     ) -> AsyncIterator[bytes]:
         writer = ChunkWriter(run_id=handle.run_id, thread_id=thread_id, model=self.model)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -183,11 +202,24 @@ class ChatService:
                 f"GET /v1/runs/{handle.run_id}/trajectory"
             )
             return
-        tail = [writer.content(piece) for piece in answer_pieces(final.get("answer", ""))]
+        answer, citations = final.get("answer", ""), final.get("citations") or []
+        if with_sources:
+            answer = cited_answer(answer, citations)
+        tail = [writer.content(piece) for piece in answer_pieces(answer)]
+        if with_sources and citations:
+            tail.append(writer.content(sources_block(citations)))
         tail.append(writer.finish(final, handle.timing))
         if include_usage:
             tail.append(writer.usage(final))
         yield b"".join([*tail, DONE])
+
+
+def _sources_option(body: ChatCompletionRequest) -> bool:
+    """The request's ``sources`` option (default true): citations written into the content."""
+    value = (body.model_extra or {}).get("sources", True)
+    if not isinstance(value, bool):
+        raise APIError(400, "`sources` must be true or false", code="invalid_request", param="sources")
+    return value
 
 
 async def _disconnected(request: Request) -> None:

@@ -193,6 +193,16 @@ def _answer(user: str) -> dict[str, Any]:
     return {"answer": answer or "insufficient evidence", "citations": cited[:4]}
 
 
+def _standalone(user: str) -> dict[str, Any]:
+    """A follow-up rewritten the way a model reading the conversation would."""
+    from agentflow.agent.followup import EarlierTurn, floor_rewrite
+
+    pairs = re.findall(r"^Q: (.*)\nA: (.*)$", user, re.M)
+    follow_up = user.rsplit("Follow-up:", 1)[1].strip()
+    turns = [EarlierTurn(question=q, answer=a) for q, a in pairs]
+    return {"question": floor_rewrite(follow_up, turns)[0]}
+
+
 def read_like_a_model(messages: list[ChatMessage], schema: dict[str, Any] | None) -> Any:
     """The demo model: computes each node's answer from the prompt it is shown. The
     node is told apart by the fields of the JSON schema it asks for."""
@@ -206,6 +216,8 @@ def read_like_a_model(messages: list[ChatMessage], schema: dict[str, Any] | None
         return _verify(user)
     if {"answer", "citations"} <= fields and "Findings:" in user:
         return _answer(user)
+    if fields == {"question"} and "Follow-up:" in user:
+        return _standalone(user)
     # Other graphs (rag, react) get a plain refusal rather than a crash.
     return {"answer": "insufficient evidence", "citations": []}
 

@@ -26,7 +26,7 @@ __all__ = ["DONE", "ChunkWriter", "answer_pieces", "comment"]
 DONE = b"data: [DONE]\n\n"
 #: Run events forwarded as progress (``final`` becomes the last chunk instead).
 PROGRESS_TYPES = frozenset(
-    {"step", "plan", "sub_question", "search", "read", "verify", "note", "answer"}
+    {"turn", "step", "plan", "sub_question", "search", "read", "verify", "note", "answer"}
 )
 _PIECE = re.compile(r"\S+\s*|\s+")
 

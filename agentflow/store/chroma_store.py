@@ -123,6 +123,25 @@ class ChromaCollection:
                 out[doc_id] = (doc or "", dict(meta or {}))
         return out
 
+    def all_ids(self) -> list[str]:
+        """Every id in the collection (no documents or vectors), fetched page by page."""
+        ids: list[str] = []
+        while True:
+            page = self.collection.get(limit=PAGE_SIZE, offset=len(ids), include=[])["ids"]
+            if not page:
+                return ids
+            ids.extend(page)
+
+    def metadata(self) -> dict[str, Any]:
+        """The collection's own metadata (where a shared collection records how it was built)."""
+        return dict(self.collection.metadata or {})
+
+    def set_metadata(self, values: dict[str, str | int | float | bool]) -> None:
+        """Merge ``values`` into the collection's metadata."""
+        merged = {**self.metadata(), **values}
+        merged.pop("hnsw:space", None)  # part of the configuration, which cannot change
+        self.collection.modify(metadata=merged)
+
     def iter_all(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every ``(id, document, metadata)`` in the collection, fetched page by page."""
         offset = 0

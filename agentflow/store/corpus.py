@@ -2,9 +2,17 @@
 
 On disk a store is a folder::
 
-    <store>/store.json   manifest: embedder, dimension, collection, counts, fusion settings
+    <store>/store.json   manifest: embedder, dimension, collection, Chroma URL, counts, fusion
     <store>/chroma/      the Chroma database (absent when ``chroma_url`` points at a server)
     <store>/bm25/        the BM25 index, rebuilt from the whole corpus after each ``add``
+    <store>/bm25-texts.jsonl   (remote stores) the passages' texts already fetched for BM25
+
+The folder is the one description of where a corpus lives: a store made with
+``chroma_url`` records it, and reopening the folder without the URL uses it. A second
+client attaches to a remote collection from a new folder: the collection's metadata says
+which embedder built it. Chroma's own sparse index is not available for local or
+self-hosted servers, so BM25 lives in each client's folder; it notices passages that
+other clients added (the counts differ) and fetches only those.
 """
 
 from __future__ import annotations
@@ -29,6 +37,11 @@ from agentflow.store.chroma_store import ChromaCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
 
 MANIFEST_FILE = "store.json"
+BM25_TEXTS_FILE = "bm25-texts.jsonl"
+#: Key of the collection metadata entry holding the manifest (remote collections).
+REMOTE_MANIFEST_KEY = "agentflow_manifest"
+_SHARED_FIELDS = ("embedder", "embedder_spec", "dim", "fusion", "dense_weight", "rrf_k", "candidates",
+                  "created")
 DEFAULT_COLLECTION = "agentflow_corpus"
 #: Texts per embedding call in ``add``: big enough to keep the embedder busy, small
 #: enough for a progress bar that moves.
@@ -76,6 +89,10 @@ def _read_manifest(path: Path) -> StoreManifest | None:
     return StoreManifest.model_validate_json(file.read_text())
 
 
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()
+
+
 def embedding_text(passage: Passage) -> str:
     """The text that is embedded and BM25-indexed for a passage: its title, a newline, its text."""
     return f"{passage.title}\n{passage.text}" if passage.title else passage.text
@@ -107,9 +124,15 @@ class CorpusStore:
                 f"not {collection!r}: pass collection={self.manifest.collection!r} "
                 "or use another store"
             )
-        self.embedder = self._choose_embedder(embedder)
+        chroma_url = self._check_chroma_url(chroma_url)
         self.collection = collection
         self.chroma_url = chroma_url
+        self._chroma = ChromaCollection(
+            collection, path=None if chroma_url else self.path / "chroma", chroma_url=chroma_url
+        )
+        if self.manifest is None and chroma_url:
+            self.manifest = self._remote_manifest()
+        self.embedder = self._choose_embedder(embedder)
         self.fusion: FusionMethod = fusion or (
             self.manifest.fusion if self.manifest else "weighted"
         )
@@ -124,11 +147,10 @@ class CorpusStore:
         )
         self.rrf_k = self.manifest.rrf_k if self.manifest else 60
         self.candidates = self.manifest.candidates if self.manifest else 50
-        self._chroma = ChromaCollection(
-            collection, path=None if chroma_url else self.path / "chroma", chroma_url=chroma_url
-        )
         self._bm25: BM25Index | None = None
         self._bm25_stamp: float | None = None
+        #: Passages fetched from a remote collection by the last BM25 rebuild.
+        self.last_bm25_fetch = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -148,12 +170,46 @@ class CorpusStore:
         missing = StoreNotFoundError(
             f"no corpus at {folder}: run `agentflow ingest FILES --store {folder}` first"
         )
-        if not (folder / MANIFEST_FILE).is_file():
+        if not (folder / MANIFEST_FILE).is_file() and not chroma_url:
             raise missing
         store = cls(folder, embedder=embedder, chroma_url=chroma_url, collection=collection)
         if store.count() == 0:
+            if chroma_url:
+                raise StoreNotFoundError(
+                    f"the collection {collection!r} on {chroma_url} holds no passages: run "
+                    f"`agentflow ingest FILES --chroma-url {chroma_url} --store {folder}` first"
+                )
             raise missing
+        if not (folder / MANIFEST_FILE).is_file():
+            store._write_manifest()  # attached to a remote collection: the folder now says so
         return store
+
+    def _check_chroma_url(self, chroma_url: str | None) -> str | None:
+        """The Chroma URL to use: the one given, else the one the folder records; a URL
+        the folder contradicts is an error rather than a silent mix of two corpora."""
+        recorded = self.manifest.chroma_url if self.manifest else None
+        if chroma_url is None or self.manifest is None or _same_url(chroma_url, recorded):
+            return chroma_url or recorded
+        where = f"a corpus on {recorded}" if recorded else "a local corpus"
+        raise StoreMismatchError(
+            f"the store at {self.path} describes {where}, not one on {chroma_url}: leave out "
+            f"--chroma-url to use it, or pass --store with another folder for the corpus on "
+            f"{chroma_url}"
+        )
+
+    def _remote_manifest(self) -> StoreManifest | None:
+        """The manifest a remote collection carries in its metadata (written by the client
+        that built it), so another client can attach from an empty folder."""
+        raw = self._chroma.metadata().get(REMOTE_MANIFEST_KEY)
+        if not raw:
+            return None
+        try:
+            shared = json.loads(str(raw))
+        except json.JSONDecodeError:
+            return None
+        now = _now()
+        return StoreManifest(**{**{"created": now}, **shared, "collection": self.collection,
+                                "chroma_url": self.chroma_url, "updated": now})
 
     def _choose_embedder(self, embedder: str | Embedder | None) -> Embedder:
         built = self.manifest
@@ -245,17 +301,46 @@ class CorpusStore:
                 bar.advance(task, len(batch))
 
     def rebuild_bm25(self) -> None:
-        """Rebuild the BM25 index from every passage in Chroma and save it."""
+        """Rebuild the BM25 index from every passage in Chroma and save it. For a remote
+        collection only the passages not fetched before are fetched."""
         ids: list[str] = []
         texts: list[str] = []
-        for doc_id, text, meta in self._chroma.iter_all():
-            ids.append(doc_id)
-            texts.append(embedding_text(_passage(doc_id, text, meta)))
+        if self.chroma_url:
+            ids, texts = self._remote_texts()
+        else:
+            for doc_id, text, meta in self._chroma.iter_all():
+                ids.append(doc_id)
+                texts.append(embedding_text(_passage(doc_id, text, meta)))
         index = BM25Index.build(ids, texts)
         index.save(self.path / "bm25")
         with self._lock:
             self._bm25 = index
             self._bm25_stamp = self._bm25_mtime()
+
+    def _remote_texts(self) -> tuple[list[str], list[str]]:
+        """Every remote passage's indexed text, from the local cache plus what is new."""
+        cache_file = self.path / BM25_TEXTS_FILE
+        cached: dict[str, str] = {}
+        if cache_file.is_file():
+            for line in cache_file.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                    cached[str(row["id"])] = str(row["text"])
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue  # a torn last line: that passage is fetched again
+        ids = self._chroma.all_ids()
+        missing = [i for i in ids if i not in cached]
+        fetched = {i: embedding_text(_passage(i, text, meta))
+                   for i, (text, meta) in self._chroma.get(missing).items()}
+        texts = {**cached, **fetched}
+        ids = [i for i in ids if i in texts]
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps({"id": i, "text": texts[i]}) + "\n" for i in ids),
+                       encoding="utf-8")
+        tmp.replace(cache_file)
+        self.last_bm25_fetch = len(fetched)
+        return ids, [texts[i] for i in ids]
 
     def _write_manifest(self) -> None:
         now = _now()
@@ -274,6 +359,9 @@ class CorpusStore:
             created=old.created if old else now,
             updated=now,
         )
+        if self.chroma_url:
+            shared = {k: getattr(self.manifest, k) for k in _SHARED_FIELDS}
+            self._chroma.set_metadata({REMOTE_MANIFEST_KEY: json.dumps(shared)})
         self.path.mkdir(parents=True, exist_ok=True)
         tmp = self.path / (MANIFEST_FILE + ".tmp")
         tmp.write_text(json.dumps(self.manifest.model_dump(), indent=2) + "\n")

@@ -1,0 +1,138 @@
+"""A real ``chroma run`` server on loopback: ingest from one store folder, then search,
+ask and serve from a second folder attached to the same collection; the folder records
+the URL; a flag that contradicts the folder is an error; BM25 fetches only new passages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from agentflow.agent.api import Agent
+from agentflow.errors import StoreMismatchError, StoreNotFoundError
+from agentflow.llm.scripted import ScriptedLLM
+from agentflow.server.app import create_app
+from agentflow.server.demo import demo_questions, demo_world, read_like_a_model
+from agentflow.server.sources import bare_answer
+from agentflow.server.testing import serve_in_thread
+from agentflow.store.corpus import BM25_TEXTS_FILE, MANIFEST_FILE, CorpusStore
+
+CHROMA = shutil.which("chroma", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+QUESTION, _, _ = demo_questions()[0]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMA is None, reason="needs the `chroma` command (chromadb's CLI)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("chroma-server")
+    port = _free_port()
+    log = (folder / "server.log").open("w")
+    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(url + "/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"chroma run did not start: {(folder / 'server.log').read_text()[-2000:]}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGENTFLOW_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "agentflow.cli.main", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_two_store_folders_share_one_remote_collection(chroma_url: str, tmp_path: Path,
+                                                       loopback: None) -> None:
+    docs = tmp_path / "world.jsonl"
+    docs.write_text("".join(json.dumps(r) + "\n" for r in demo_world()))
+    first, second = tmp_path / "first", tmp_path / "second"
+
+    built = cli("ingest", str(docs), "--store", str(first), "--chroma-url", chroma_url,
+                "--embedder", "hash", "--json", home=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert json.loads((first / MANIFEST_FILE).read_text())["chroma_url"] == chroma_url
+    assert not (first / "chroma").exists()  # the vectors live on the server
+
+    # A second folder attaches without ingesting anything; the collection says which embedder.
+    found = cli("search", "Zorvath Industries", "--store", str(second), "--chroma-url", chroma_url,
+                "--mode", "bm25", "--json", home=tmp_path)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["id"] == "company-0"
+    manifest = json.loads((second / MANIFEST_FILE).read_text())
+    assert (manifest["chroma_url"], manifest["embedder"]) == (chroma_url, "hash-384")
+
+    # Later commands need no flag: the folder records where the corpus lives.
+    hybrid = cli("search", "who founded Zorvath Industries", "--store", str(second), "--json",
+                 home=tmp_path)
+    assert hybrid.returncode == 0, hybrid.stderr
+    assert json.loads(hybrid.stdout)[0]["id"] == "company-0"
+
+    # ask and serve from the second folder.
+    agent = Agent(second, llm=ScriptedLLM(fn=read_like_a_model),
+                  threads=f"sqlite:{tmp_path / 'threads.sqlite'}", runs_dir=tmp_path / "runs")
+    assert agent.ask(QUESTION).answer == "Ostrelle"
+    with serve_in_thread(create_app(agent)) as url:
+        reply = openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0).chat.completions.create(
+            model="agentflow", messages=[{"role": "user", "content": QUESTION}])
+    assert bare_answer(reply.choices[0].message.content) == "Ostrelle"
+
+    # Another client adds a passage: the second folder's BM25 fetches only that one.
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "extra-1", "title": "Quillon Harbour",
+                                 "text": "Quillon Harbour is a port on the river Lune."}) + "\n")
+    assert cli("ingest", str(extra), "--store", str(first), home=tmp_path).returncode == 0
+    store = CorpusStore.open_existing(second)
+    hits = store.search("Quillon Harbour", k=1, mode="bm25")
+    assert hits[0].id == "extra-1" and store.last_bm25_fetch == 1
+    assert len((second / BM25_TEXTS_FILE).read_text().splitlines()) == len(demo_world()) + 1
+
+
+def test_a_flag_the_folder_contradicts_is_an_error(chroma_url: str, tmp_path: Path,
+                                                   loopback: None) -> None:
+    docs = tmp_path / "d.jsonl"
+    docs.write_text(json.dumps({"title": "A", "text": "Alpha is a letter."}) + "\n")
+    local = tmp_path / "local"
+    assert cli("ingest", str(docs), "--store", str(local), "--embedder", "hash", home=tmp_path).returncode == 0
+    mixed = cli("search", "alpha", "--store", str(local), "--chroma-url", chroma_url, home=tmp_path)
+    assert mixed.returncode == 2
+    assert "describes a local corpus" in mixed.stderr and "--store" in mixed.stderr
+    with pytest.raises(StoreMismatchError, match="describes a local corpus"):
+        CorpusStore(local, chroma_url=chroma_url)
+
+
+def test_attaching_to_an_empty_collection_says_what_to_do(chroma_url: str, tmp_path: Path,
+                                                          loopback: None) -> None:
+    with pytest.raises(StoreNotFoundError, match="holds no passages: run `agentflow ingest"):
+        CorpusStore.open_existing(tmp_path / "new", chroma_url=chroma_url, collection="empty_one")
+    assert not (tmp_path / "new" / MANIFEST_FILE).exists()

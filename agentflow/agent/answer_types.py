@@ -75,7 +75,7 @@ def span_type(span: str) -> AnswerType:
     low = s.lower()
     if _YEAR.match(s) or (any(m in low for m in _MONTHS) and re.search(r"\d{3,4}", s)):
         return AnswerType.DATE
-    if _NUMBER.match(low) or re.match(r"^\d[\d,.]*\s+\w+$", low):
+    if _NUMBER.match(low) or re.match(r"^\d[\d,.]*\s+[a-z%]+$", s):
         return AnswerType.NUMBER
     return AnswerType.ENTITY
 

@@ -126,7 +126,10 @@ def answer_candidates(
                     continue
                 if not fits(span, kind):
                     continue
-                echo = sum(w for word, w in weights.items() if word in s_words and word not in words)
+                # Relation words ("born", "founded") say the sentence states what is asked;
+                # the question's names only say whom it is about: they weigh double.
+                echo = sum(w * (2.0 if word in relation else 1.0)
+                           for word, w in weights.items() if word in s_words and word not in words)
                 score = (1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
                 mentions[key] = mentions.get(key, 0) + 1
                 if key not in best or score > best[key].score:
@@ -136,4 +139,5 @@ def answer_candidates(
     for key, cand in best.items():
         # A span the passages repeat is a little more likely to be what they are about.
         cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)
-    return sorted(best.values(), key=lambda c: -c.score)[:limit]
+    # A span whose sentence echoes what is asked comes before any that does not.
+    return sorted(best.values(), key=lambda c: (c.relation_hits == 0, -c.score))[:limit]

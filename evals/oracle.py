@@ -48,8 +48,8 @@ class OracleLLM(ScriptedLLM):
         for ex in self.examples:
             answers = [s.answer for s in ex.decomposition]
             for i, step in enumerate(ex.decomposition):
-                text = _REF.sub(lambda m: answers[int(m.group(1)) - 1]
-                                if 0 < int(m.group(1)) <= len(answers) else m.group(0), step.question)
+                text = _REF.sub(lambda m, a=answers: a[int(m.group(1)) - 1]
+                                if 0 < int(m.group(1)) <= len(a) else m.group(0), step.question)
                 golds = ex.answers if i == len(ex.decomposition) - 1 else [step.answer]
                 self._steps.append((text, [g for g in golds if g]))
             self._steps.append((ex.question, [a for a in ex.answers if a]))

@@ -12,7 +12,9 @@ from agentflow.evals.fault_server import FAULT_KINDS
 
 @pytest.mark.slow
 def test_every_fault_kind_is_absorbed_without_a_crash(tmp_path: Path, loopback: None) -> None:
-    figures = inject(runs=6, faults=2 * len(FAULT_KINDS), folder=tmp_path)
+    # Fewer LLM calls per run since the loop decides more in code: enough runs to carry
+    # every scheduled fault.
+    figures = inject(runs=12, faults=2 * len(FAULT_KINDS), folder=tmp_path)
     assert figures["faults_injected"] == 2 * len(FAULT_KINDS) and figures["fault_kinds"] == len(FAULT_KINDS)
     assert figures["crashes"] == 0, figures["crash_examples"]
     assert figures["statuses"].get("error", 0) == 0, figures["run_errors"]

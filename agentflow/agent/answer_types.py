@@ -34,15 +34,16 @@ _PLACE_NOUNS = (
     "sea|ocean|lake|birthplace|headquarters"
 )
 _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
-    (re.compile(r"\b(when|what year|which year|what date|in what year|in which year|"
+    (re.compile(r"^(?:\w+ )?when\b|\b(what year|which year|what date|in what year|in which year|"
                 r"what decade|which decade|what century|which century|"
                 r"year (?:did|was|were|is)|date (?:did|was|of))\b"), AnswerType.DATE),
     (re.compile(r"\b(how many|how much|how long|how old|how tall|how far|how big|"
                 r"what (?:is|was) the (?:population|number|area|height|length|size)|"
                 r"what percentage|what number)\b"), AnswerType.NUMBER),
-    (re.compile(rf"\b(where|(?:what|which|in which|in what) (?:{_PLACE_NOUNS}))\b"),
+    (re.compile(rf"^(?:\w+ )?where\b|\b(?:what|which|in which|in what) (?:{_PLACE_NOUNS})\b"),
      AnswerType.PLACE),
-    (re.compile(r"\b(who|whom|whose)\b"), AnswerType.PERSON),
+    # "who" asks only at the start: inside "the person who founded X" it is a relative.
+    (re.compile(r"^(?:\w+ )?(?:who|whom|whose)\b"), AnswerType.PERSON),
     (re.compile(r"^(?:is|are|was|were|do|does|did|can|has|have)\b|\bor\b.*\?$"), AnswerType.OTHER),
     (re.compile(r"\b(what|which)\b"), AnswerType.ENTITY),
 )

@@ -43,8 +43,25 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
 
+_CONNECTOR = re.compile(r"\s+(?:of the|of|de|del|for|and|in|at)\s+")
+
+
+def _parts(name: str) -> list[str]:
+    """``name`` and the shorter names inside it: the extractor joins "Winnie Kiiza of the
+    Forum" and "Democratic Senator Laura Kelly" into one phrase, where the answer is
+    one part or the last words."""
+    out = [name]
+    pieces = [p for p in _CONNECTOR.split(name) if p]
+    if len(pieces) > 1:
+        out += pieces
+    words = name.split()
+    if len(pieces) == 1 and len(words) >= 3:
+        out += [" ".join(words[-2:]), " ".join(words[-3:])] if len(words) > 3 else [" ".join(words[-2:])]
+    return list(dict.fromkeys(out))
+
+
 def _spans(sentence: str, kind: AnswerType) -> list[str]:
-    out = list(extract_entities(sentence))
+    out = [part for name in extract_entities(sentence) for part in _parts(name)]
     if kind in (AnswerType.NUMBER, AnswerType.OTHER, AnswerType.ENTITY):
         for m in _NUMBER.finditer(sentence):
             number, unit = m.group(1).rstrip(",."), m.group(2)
@@ -99,6 +116,7 @@ def answer_candidates(
     kind: AnswerType | None = None,
     exclude: Sequence[str] = (),
     limit: int = 6,
+    hop_bonus: float = 1.0,
 ) -> list[Candidate]:
     """The best ``limit`` spans of ``passages`` (best-first dicts with ``id``, ``title``,
     ``text``) that could answer ``question``.
@@ -113,6 +131,14 @@ def answer_candidates(
     banned = {normalize_entity(x) for x in exclude if x}
     weights = _weights(question, passages)
     relation = relation_words(question)
+    # The hop structure in code: passages naming the question's entities are the first
+    # hop, and the names they add are bridges. A span that the first hop does not hold,
+    # in a sentence or passage about a bridge, is one hop further: where a multi-hop
+    # question's answer sits.
+    anchor_texts = [normalize_entity(f"{p.get('title', '')} {p['text']}") for p in passages
+                    if q_keys & {normalize_entity(e) for e in extract_entities(f"{p.get('title', '')}. {p['text']}")}]
+    bridges = {normalize_entity(e) for p in passages for e in extract_entities(p["text"])
+               if any(normalize_entity(e) in t for t in anchor_texts)} - q_keys
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
     for rank, p in enumerate(passages):
@@ -130,7 +156,14 @@ def answer_candidates(
                 # the question's names only say whom it is about: they weigh double.
                 echo = sum(w * (2.0 if word in relation else 1.0)
                            for word, w in weights.items() if word in s_words and word not in words)
-                score = (1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
+                # Shorter spans win ties: "Laura Kelly" over "Democratic Senator Laura Kelly".
+                score = ((1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
+                         / (1.0 + 0.05 * len(span.split())))
+                if hop_bonus and anchor_texts and not any(f" {key} " in f" {t} " for t in anchor_texts):
+                    about = {normalize_entity(p.get("title", ""))} | {
+                        normalize_entity(e) for e in extract_entities(sentence)}
+                    if about & bridges:
+                        score *= 1.0 + hop_bonus
                 mentions[key] = mentions.get(key, 0) + 1
                 if key not in best or score > best[key].score:
                     best[key] = Candidate(

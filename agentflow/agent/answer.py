@@ -19,6 +19,7 @@ from agentflow.agent.citations import (
 )
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.grounding import is_grounded, is_non_answer, supporting_passages
+from agentflow.agent.injection import passage_reason
 from agentflow.agent.memory_io import load_memory
 from agentflow.agent.schemas import FinalAnswer
 from agentflow.agent.state import ANSWERED as SQ_ANSWERED
@@ -44,6 +45,12 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     sub_questions = state["sub_questions"]
     lookup = _lookup(state, ctx)
     retrieved = set(state.get("retrieved") or [])
+    if ctx.settings.screen_passages:
+        # An instruction-like passage never supports, grounds or is cited for an answer:
+        # an answer whose only support it is has none, and is refused.
+        flagged = {pid for pid, p in lookup.items() if passage_reason(p)}
+        lookup = {pid: p for pid, p in lookup.items() if pid not in flagged}
+        retrieved -= flagged
     sinks = final_steps(sub_questions)
     answered = [s for s in sub_questions if s["status"] == SQ_ANSWERED and s.get("answer")]
     # Evidence for each answered step: the passages that contain its answer, first.

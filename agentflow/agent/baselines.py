@@ -43,6 +43,7 @@ from agentflow.agent.citations import (
 )
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.grounding import is_non_answer
+from agentflow.agent.injection import screen
 from agentflow.agent.schemas import FinalAnswer, ReactAction
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced
@@ -120,6 +121,15 @@ def rag_answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, 
     ctx = context_of(runtime)
     usage = dict(state["usage"])
     passages = state.get("candidates") or []
+    retrieved = set(state.get("retrieved") or [])
+    if ctx.settings.screen_passages:  # instruction-like passages are not shown, cited or grounding
+        kept = screen(passages, ctx.note, node="answer")
+        retrieved &= {p["id"] for p in kept}
+        if passages and not kept:
+            ctx.note("answer", "refusal", "every retrieved passage reads as instructions to the model")
+            return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL,
+                                             citations=[], evidence=[], lookup={})}
+        passages = kept
     lookup = {p["id"]: p for p in passages}
     ids = [p["id"] for p in passages]
     shown = _clip(passages, ctx.settings.passage_chars)
@@ -131,8 +141,7 @@ def rag_answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, 
                                          evidence=ids, lookup=lookup)}
     answer = result.answer.strip()
     cited = resolve_citations(result.citations, ids)
-    status, valid, removed = support(ctx, answer, cited, set(state.get("retrieved") or []), shown,
-                                     node="answer")
+    status, valid, removed = support(ctx, answer, cited, retrieved, shown, node="answer")
     return {"usage": usage, **finish(ctx, node="answer", status=status, answer=answer, citations=valid,
                                      evidence=rank_evidence(valid, ids), lookup=lookup, removed=removed)}
 
@@ -160,6 +169,9 @@ def react_step(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, 
         return {"usage": usage, "history": history, "status": REFUSED, "answer": REFUSAL}
     query = (action.query.strip() if action is not None else "") or state["question"]
     hits = run_search(ctx, usage, query, node="react", k=3)
+    if ctx.settings.screen_passages:  # instruction-like passages never enter the transcript
+        kept = {p["id"] for p in screen([h.model_dump() for h in hits], ctx.note, node="react")}
+        hits = [h for h in hits if h.id in kept]
     n = sum(len(h["passages"]) for h in history)
     passages = [{"label": n + i, "id": h.id, "title": h.title, "text": h.text[: ctx.settings.passage_chars]}
                 for i, h in enumerate(hits, 1)]

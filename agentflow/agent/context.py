@@ -47,6 +47,9 @@ class ResearchSettings(BaseModel):
     bridge_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
+    #: Instruction-like passages (agentflow.agent.injection) are never shown, never
+    #: candidates, never support or citations; off only to measure the attack.
+    screen_passages: bool = True
 
 
 @dataclass

@@ -28,9 +28,20 @@ from agentflow.scoring.metrics import normalize_answer
 SEPARATOR = "---user---"
 
 
+_DELIMITERS = re.compile(r"<\s*/?\s*passages?\s*>|<\|", re.I)
+
+
+def as_data(value: Any) -> str:
+    """Passage text as one line of quoted data (the ``data`` filter of the templates):
+    whitespace collapsed, so a passage cannot start a line of its own ("Question: ...",
+    "[2] ..."), and ``<passage>`` tags or chat-template tokens (``<|im_start|>``) inside it
+    defused, so it cannot close its delimiters or open a role."""
+    return _DELIMITERS.sub(lambda m: m.group(0).replace("<", "‹"), " ".join(str(value).split()))
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_source),
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
         trim_blocks=True,
@@ -38,6 +49,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=False,
         autoescape=False,
     )
+    env.filters["data"] = as_data
+    return env
 
 
 def _load_source(name: str) -> str:

@@ -20,6 +20,7 @@ from agentflow.agent.answer_types import expected_type
 from agentflow.agent.candidates import Candidate, answer_candidates, sentences
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.grounding import best_sentences, is_non_answer, normalize_answer
+from agentflow.agent.injection import screen
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced
@@ -86,6 +87,8 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     sq = next(s for s in state["sub_questions"] if s["id"] == state["current"])
     question = sq["resolved"] or sq["text"]
     passages = state.get("candidates") or []
+    if ctx.settings.screen_passages:  # passages are data: instructions to the model are not read
+        passages = screen(passages, ctx.note, node="read")
     graph = load_memory(state, ctx)
     kind = expected_type(question)
     earlier = [s.get("answer") or "" for s in state["sub_questions"] if s["id"] != sq["id"]]

@@ -43,8 +43,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:must|should|shall|has\s+to)\s+be\b|\bdo\s+not\s+(?:cite|mention|use|trust|read)\s+(?:any\s+)?"
         r"(?:other|the\s+other|previous)\b|\bas\s+an\s+ai\b|\bprompt\s+injection\b", _F)),
     ("fake role: chat role marker", re.compile(
-        r"(?:^|[\]>.!?]\s*)(?:system|assistant|user|tool|function|developer)\s*(?:message|prompt|output)?\s*:\s",
-        re.M)),  # case-sensitive at the start: "System:" or "assistant:", not "the solar system:"
+        r"(?:^|[\]>.!?\"']\s*)(?:system|assistant|user|tool|function|developer)\s*(?:message|prompt|output)?\s*:\s",
+        _F)),  # at a line or sentence start: "System: ...", not "the Solar System: ..."
     ("fake role: chat template token", re.compile(
         r"<\|[a-z_]{2,30}\|>|\[/?INST\]|<</?SYS>>|</?(?:system|assistant|user|tool_call|tool|instructions?)>|"
         r"^\s*#{2,}\s*(?:instruction|system|response|assistant|user|input|output)s?\b|"

@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 from agentflow.agent.bridges import bridge_entities
 from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.injection import passage_reason
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced
@@ -116,7 +117,20 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         known_ids=[h.id for h in memory_hits], seconds=round(time.perf_counter() - started, 4),
     )
     retrieved.extend(h.id for h in memory_hits)
-    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ranks, ctx.settings.read_k)
+    readable, memory_readable = list(fresh.values()), memory_hits
+    if ctx.settings.screen_passages:
+        # Instruction-like passages stay in memory and the trajectory, but take no reading
+        # slot: the reader gets read_k passages of data (the read node screens them again).
+        flagged = {h.id for h in memory_readable if passage_reason(h.model_dump())}
+        for h in readable:
+            if (reason := passage_reason(h.model_dump())) is not None:
+                flagged.add(h.id)
+                ctx.note("search", "instruction_like_passage", f"passage {h.id!r} reads as "
+                         f"instructions to the model, not shown: {reason}", sub_question=sq["id"],
+                         passage_id=h.id, reason=reason)
+        readable = [h for h in readable if h.id not in flagged]
+        memory_readable = [h for h in memory_readable if h.id not in flagged]
+    ranked = _rank_for_reading(readable, memory_readable, ranks, ctx.settings.read_k)
     sq["queries"] = sq["queries"] + asked
     sq["rounds"] += 1
     sq["evidence_ids"] = list(dict.fromkeys(sq["evidence_ids"] + [h.id for h in ranked]))

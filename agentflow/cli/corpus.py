@@ -58,7 +58,8 @@ def ingest_cmd(
         return
     extra = "".join(
         f", {n} {what}"
-        for n, what in ((report.duplicates, "repeated"), (report.conflicts, "[red]conflicting ids[/]"))
+        for n, what in ((report.duplicates, "repeated"), (report.conflicts, "[red]conflicting ids[/]"),
+                        (len(report.instruction_like), "[yellow]instruction-like (never shown to a model)[/]"))
         if n
     )
     console.print(
@@ -68,6 +69,8 @@ def ingest_cmd(
     )
     for err in report.errors:
         console.print(f"  [yellow]skipped[/] {err}", soft_wrap=True)
+    for line in report.instruction_like:
+        console.print(f"  [yellow]instruction-like[/] {line}", soft_wrap=True)
 
 
 @cli_errors

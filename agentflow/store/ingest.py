@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agentflow.agent.injection import passage_reason
 from agentflow.records import Passage
 from agentflow.store.corpus import CorpusStore
 
@@ -68,6 +69,9 @@ class IngestReport(BaseModel):
     #: not added, and each named in ``errors``.
     conflicts: int = 0
     errors: list[str] = Field(default_factory=list)
+    #: Added chunks that read as instructions to a model (``source: id: reason``): stored,
+    #: but never shown to a model nor cited (:mod:`agentflow.agent.injection`).
+    instruction_like: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -399,6 +403,8 @@ def ingest_documents(
         else:
             fresh.append(p)
     result = store.add(fresh, progress=progress)
+    flagged = [f"{p.source}: {p.id}: {why}" for p in fresh
+               if (why := passage_reason({"title": p.title, "text": p.text})) is not None]
     return IngestReport(
         documents=len(docs),
         chunks=len(passages),
@@ -407,5 +413,6 @@ def ingest_documents(
         duplicates=duplicates,
         conflicts=conflicts,
         errors=errors,
+        instruction_like=flagged,
         seconds=round(time.perf_counter() - started, 3),
     )

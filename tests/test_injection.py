@@ -133,3 +133,12 @@ def test_injection_benchmark_small_mode(capsys: pytest.CaptureFixture[str]) -> N
     assert len(off) == 2 and all(r[4] == "5/5" for r in off)
     # No drop on clean data: the same correct count with the screen off and on.
     assert [r[-2] for r in on] == [r[-2] for r in off]
+
+
+@pytest.mark.parametrize("text", ["\n" * 6000, " \n" * 3000, "[1" * 3000, "ignore " + "all " * 1400])
+def test_detector_stays_fast_on_adversarial_text(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    is_instruction_like(text)
+    assert time.perf_counter() - started < 0.25

@@ -47,7 +47,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         _F)),  # at a line or sentence start: "System: ...", not "the Solar System: ..."
     ("fake role: chat template token", re.compile(
         r"<\|[a-z_]{2,30}\|>|\[/?INST\]|<</?SYS>>|</?(?:system|assistant|user|tool_call|tool|instructions?)>|"
-        r"^\s*#{2,}\s*(?:instruction|system|response|assistant|user|input|output)s?\b|"
+        r"^[ \t]*#{2,}[ \t]*(?:instruction|system|response|assistant|user|input|output)s?\b|"
         r"\b(?:BEGIN|END)\s+(?:SYSTEM|INSTRUCTIONS?|PROMPT)\b|\btool\s+(?:output|result|response)\s*:|"
         r"\bfunction_call\b", _F)),
     ("json mimicry: reader output", re.compile(
@@ -56,7 +56,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("fake citation: citation marker", re.compile(
         r"\[\s*\d+\s*\]\s*\(?\s*(?:cited|citation|source|verified|supported|confirmed)\b|"
         r"\bcit(?:e|ing|ation)s?\s*[:=]\s*\[?\s*[\"']?\d|\bcite\s+(?:this|passage|source|only)\b|"
-        r"(?:^|\n)\s*(?:sources?|references?|citations?)\s*:\s*(?:\n|\[\d)|\bsources?\s*:\s*\[\d+\]", _F)),
+        r"^[ \t]*(?:sources?|references?|citations?)[ \t]*:[ \t]*(?:$|\[\d)|\bsources?\s*:\s*\[\d+\]", _F)),
 )
 _WORD = re.compile(r"\w+")
 

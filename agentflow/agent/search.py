@@ -52,6 +52,26 @@ def _bridge_queries(sq: dict[str, Any], hits: list[SearchHit], ctx: RunContext,
     return [f"{name} {text}" for name in names]
 
 
+def _data_only(hits: list[SearchHit], ctx: RunContext, sub_question: str,
+               screened: set[str]) -> list[SearchHit]:
+    """``hits`` without instruction-like passages: those stay in the tool call's record and
+    the run's retrieved ids, with a note, but never enter memory or a reading slot, so
+    the reader gets ``read_k`` passages of data."""
+    if not ctx.settings.screen_passages:
+        return hits
+    kept = []
+    for h in hits:
+        reason = passage_reason(h.model_dump())
+        if reason is None:
+            kept.append(h)
+        elif h.id not in screened:
+            screened.add(h.id)
+            ctx.note("search", "instruction_like_passage", f"passage {h.id!r} reads as instructions "
+                     f"to the model, not read: {reason}", sub_question=sub_question, passage_id=h.id,
+                     reason=reason)
+    return kept
+
+
 @traced("search")
 def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Search for the current sub-question (then one hop further along its bridge
@@ -72,6 +92,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
     todo: list[tuple[str, float, str]] = [(q, plan_weight, "query") for q in queries]
     asked: list[str] = []
+    screened: set[str] = set()  # instruction-like passages noted in this call
     while todo:
         query, weight, kind = todo.pop(0)
         asked.append(query)
@@ -83,8 +104,9 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             started = time.perf_counter()
             hits = tool.search(query, k=k)
             usage["searches"] += 1
+            data = _data_only(hits, ctx, sq["id"], screened)
             known = [h.id for h in hits if graph.has_passage(h.id)]
-            new = [h for h in hits if not graph.has_passage(h.id) and h.id not in fresh]
+            new = [h for h in data if not graph.has_passage(h.id) and h.id not in fresh]
             for h in new:
                 fresh[h.id] = h
             retrieved.extend(h.id for h in hits)
@@ -117,20 +139,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         known_ids=[h.id for h in memory_hits], seconds=round(time.perf_counter() - started, 4),
     )
     retrieved.extend(h.id for h in memory_hits)
-    readable, memory_readable = list(fresh.values()), memory_hits
-    if ctx.settings.screen_passages:
-        # Instruction-like passages stay in memory and the trajectory, but take no reading
-        # slot: the reader gets read_k passages of data (the read node screens them again).
-        flagged = {h.id for h in memory_readable if passage_reason(h.model_dump())}
-        for h in readable:
-            if (reason := passage_reason(h.model_dump())) is not None:
-                flagged.add(h.id)
-                ctx.note("search", "instruction_like_passage", f"passage {h.id!r} reads as "
-                         f"instructions to the model, not shown: {reason}", sub_question=sq["id"],
-                         passage_id=h.id, reason=reason)
-        readable = [h for h in readable if h.id not in flagged]
-        memory_readable = [h for h in memory_readable if h.id not in flagged]
-    ranked = _rank_for_reading(readable, memory_readable, ranks, ctx.settings.read_k)
+    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ranks, ctx.settings.read_k)
     sq["queries"] = sq["queries"] + asked
     sq["rounds"] += 1
     sq["evidence_ids"] = list(dict.fromkeys(sq["evidence_ids"] + [h.id for h in ranked]))

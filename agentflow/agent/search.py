@@ -66,6 +66,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
     ranks: dict[str, float] = dict(state.get("ranks") or {})  # fused rank of each id over all queries
     first_hits: list[SearchHit] = []
+    question_hits: list[str] = list(state.get("question_hits") or [])
     # (query, weight, kind): the plan's own questions count fully; refinements and
     # bridge hops are guesses, half.
     plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
@@ -99,6 +100,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             )
             ctx.progress(type="search", node="search", sub_question=sq["resolved"], query=query,
                          tool=tool.name, found=len(hits), new=len(new))
+            if query.strip() == state["question"].strip() and not question_hits:
+                question_hits = [h.id for h in hits]
             if kind == "query" and not first_hits:
                 first_hits = hits
                 if sq["rounds"] == 0:
@@ -125,6 +128,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         "candidates": [h.model_dump() for h in ranked],
         "retrieved": list(dict.fromkeys(retrieved)),
         "ranks": ranks,
+        "question_hits": question_hits,
         "usage": usage,
         **save_memory(graph, state, ctx, node="search", sub_question=sq["id"]),
     }

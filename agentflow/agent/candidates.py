@@ -53,7 +53,8 @@ def _parts(name: str) -> list[str]:
     out = [name]
     pieces = [p for p in _CONNECTOR.split(name) if p]
     if len(pieces) > 1:
-        out += pieces
+        # Only parts that are names themselves: "University of Krerdro" is one name.
+        out += [p for p in pieces if len(p.split()) >= 2]
     words = name.split()
     if len(pieces) == 1 and len(words) >= 3:
         out += [" ".join(words[-2:]), " ".join(words[-3:])] if len(words) > 3 else [" ".join(words[-2:])]

@@ -115,6 +115,13 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             else:
                 ctx.note("read", "ungrounded_answer",
                          f"reader answer {answer!r} is not a span of the passages", sub_question=sq["id"])
+    if chosen is not None and chosen.relation_hits == 0 and candidates and candidates[0].relation_hits > 0:
+        # The pick's sentence says nothing about what is asked while another span's does:
+        # a check in code outranks a weak model's guess.
+        ctx.note("read", "reader_pick_unsupported",
+                 f"reader pick {chosen.text!r} is not in a sentence about the question; "
+                 f"using {candidates[0].text!r}", sub_question=sq["id"])
+        chosen, source = None, "candidate"
     if chosen is None and candidates:
         chosen = candidates[0]  # the floor: the best-scored typed span
     facts: list[tuple[str, str]] = []  # (passage id, sentence)

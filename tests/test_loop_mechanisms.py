@@ -129,7 +129,8 @@ def test_weak_model_with_invalid_plans_and_wrong_answers_still_answers_the_secon
     result = Agent(store, llm=llm, embedder="hash").ask(TWO_HOP)
     assert result.status == "answered"
     assert result.answer == "Ostrelle"
-    assert "melira" in {c["id"] for c in result.citations}
+    # the chain: the hop that links the question to the answer's passage is cited first
+    assert [c["id"] for c in result.citations][:2] == ["zorvath", "melira"]
     traj = read_trajectory(result.trajectory)
     notes = {n["kind"] for n in traj.of_type("note")}
     assert "plan_fallback" in notes

@@ -166,3 +166,28 @@ def test_oracle_plays_the_gold_decomposition(store: Path) -> None:
     )
     refused = Agent(store, llm=OracleLLM([missing]), embedder="hash").ask(missing.question)
     assert refused.status == "refused"
+
+
+def test_relation_families_and_the_outer_clause() -> None:
+    from agentflow.agent.candidates import outer_relation_words
+    from agentflow.agent.relations import relation_key
+
+    assert relation_key("born") == relation_key("birth") == relation_key("native")
+    assert relation_key("founder") == relation_key("established")
+    assert outer_relation_words("When was the founder of Didryth Films born?") == {"born"}
+    assert outer_relation_words(
+        "Who was the first president of the association which published Journal X?") == {"first", "president"}
+    assert outer_relation_words("Who founded Zorvath Industries?") == {"founded"}
+
+
+def test_the_outer_relation_picks_the_far_hop_answer() -> None:
+    """A date of founding and a year of birth both echo the question; the outer clause
+    asks "born", and the span one hop beyond the question's entity wins."""
+    passages = [
+        {"id": "studio", "title": "Didryth Films",
+         "text": "Didryth Films is a film studio. It was established in 1974 by Brurnha Staindmous."},
+        {"id": "person", "title": "Brurnha Staindmous",
+         "text": "Brurnha Staindmous was born in Port Nyse. Her year of birth was 1940."},
+    ]
+    cands = answer_candidates(passages, "When was the founder of Didryth Films born?")
+    assert cands[0].text == "1940" and cands[0].passage_id == "person"

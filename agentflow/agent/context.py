@@ -47,6 +47,9 @@ class ResearchSettings(BaseModel):
     bridge_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
+    # Whether the reader's pick stands when its sentence does not echo the question while
+    # another candidate's does; None: yes, except for a small model (``LLM.small``).
+    trust_reader: bool | None = None
 
 
 @dataclass

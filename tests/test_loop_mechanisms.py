@@ -191,3 +191,25 @@ def test_the_outer_relation_picks_the_far_hop_answer() -> None:
     ]
     cands = answer_candidates(passages, "When was the founder of Didryth Films born?")
     assert cands[0].text == "1940" and cands[0].passage_id == "person"
+
+
+def test_a_small_models_unsupported_pick_yields_to_the_supported_floor(store: Path) -> None:
+    """The embedded model's pick is checked: when its span's sentence says nothing about
+    what is asked and another span's does, the supported span answers. A model that is
+    not small keeps its pick."""
+
+    def picky(messages, schema):  # type: ignore[no-untyped-def]
+        node = node_of(messages)
+        if node == "plan":
+            return {"sub_questions": [{"question": "Where was Melira Quandt born?", "depends_on": []}]}
+        if node == "read":
+            return {"answer": "Velda College"}  # named in the passage, but not where she was born
+        return {"verdict": "answered", "refined_query": ""}
+
+    small = ScriptedLLM(fn=picky)
+    small.small = True
+    result = Agent(store, llm=small, embedder="hash").ask("Where was Melira Quandt born?")
+    assert result.answer == "Ostrelle"
+    assert any(n["kind"] == "reader_pick_unsupported" for n in read_trajectory(result.trajectory).of_type("note"))
+    strong = Agent(store, llm=ScriptedLLM(fn=picky), embedder="hash").ask("Where was Melira Quandt born?")
+    assert strong.answer == "Velda College"

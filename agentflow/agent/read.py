@@ -56,8 +56,19 @@ def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _evidence_first(text: str, keep: list[str]) -> str:
+    """``text`` with the sentences in ``keep`` moved to the front (in passage order), so a
+    passage cut to the prompt budget still shows the sentences that hold its candidates."""
+    parts = sentences(text)
+    first = [s for s in parts if any(k and k in s for k in keep)]
+    if not first or parts[: len(first)] == first:
+        return text
+    return " ".join(first + [s for s in parts if s not in first])
+
+
 def _shown(state: ResearchState, ctx: RunContext, graph: Any, sq: dict[str, Any],
-           passages: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str, int]:
+           passages: list[dict[str, Any]], candidates: list[Candidate] | None = None,
+           ) -> tuple[list[dict[str, str]], str, int]:
     """Passages and memory cut to the reader's token budget (compact memory: the first
     read of a run sizes the budget and later reads stay within 1.25x of it, memory
     taking at most half, so the prompt does not grow with the step index)."""
@@ -74,7 +85,9 @@ def _shown(state: ResearchState, ctx: RunContext, graph: Any, sq: dict[str, Any]
         budget += estimate_tokens(memory_text)
     left = max(budget * 5 // 4 - estimate_tokens(memory_text), budget // 3)
     limit = min(settings.passage_chars, 4 * left // max(1, len(passages)))
-    shown = [{"title": p.get("title", ""), "text": p["text"][:limit]} for p in passages]
+    keep = {p["id"]: [c.sentence[:80] for c in candidates or [] if c.passage_id == p["id"]] for p in passages}
+    shown = [{"title": p.get("title", ""), "text": _evidence_first(p["text"], keep[p["id"]])[:limit]}
+             for p in passages]
     return shown, memory_text, budget
 
 
@@ -91,7 +104,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     earlier = [s.get("answer") or "" for s in state["sub_questions"] if s["id"] != sq["id"]]
     candidates = answer_candidates(passages, question, kind=kind, exclude=earlier,
                                    limit=MAX_CANDIDATES)
-    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages)
+    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages, candidates)
     chosen: Candidate | None = None
     source = "candidate"
     if passages and ctx.settings.reader_llm:

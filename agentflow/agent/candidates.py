@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentflow.agent.answer_types import AnswerType, expected_type, fits
+from agentflow.agent.relations import relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
 
@@ -53,7 +54,8 @@ def _parts(name: str) -> list[str]:
     out = [name]
     pieces = [p for p in _CONNECTOR.split(name) if p]
     if len(pieces) > 1:
-        out += pieces
+        # Only parts that are names themselves: "University of Krerdro" is one name.
+        out += [p for p in pieces if len(p.split()) >= 2]
     words = name.split()
     if len(pieces) == 1 and len(words) >= 3:
         out += [" ".join(words[-2:]), " ".join(words[-3:])] if len(words) > 3 else [" ".join(words[-2:])]
@@ -109,6 +111,37 @@ def relation_words(question: str) -> set[str]:
     return content_words(question) - names
 
 
+_RELATIVE = frozenset("where which that who whom whose when".split())
+_NP_END = frozenset("of where which that who whom whose in to at by from on for with married".split())
+_TOKEN = re.compile(r"[A-Za-z0-9'’]+")
+
+
+def outer_relation_words(question: str) -> set[str]:
+    """The relation words of the question's outer clause: what the answer itself is
+    asked about, as opposed to the nested phrase that names the bridge.
+
+    "When was the founder of Didryth Films born?" asks "born" of the founder: "founder"
+    leads to the bridge. "Who was the first president of the association which
+    published X?" asks for the "first president" itself. Without a nested "the ..."
+    phrase every relation word is outer.
+    """
+    relation = relation_words(question)
+    words = [w.lower() for w in _TOKEN.findall(question)]
+    if "the" not in words[1:]:
+        return relation
+    i = words.index("the", 1)
+    head, rest = words[:i], words[i + 1:]
+    phrase: list[str] = []
+    for w in rest:
+        if w in _NP_END:
+            break
+        phrase.append(w)
+    relative = any(w in _RELATIVE for w in rest)
+    tail = words[-1:] if not relative and len(rest) > len(phrase) else []
+    outer = set(head) | set(tail) if tail else set(head) | set(phrase)
+    return (relation & outer) or relation
+
+
 def answer_candidates(
     passages: Sequence[dict[str, Any]],
     question: str,
@@ -130,7 +163,7 @@ def answer_candidates(
     q_keys = {normalize_entity(e) for e in extract_entities(question)}
     banned = {normalize_entity(x) for x in exclude if x}
     weights = _weights(question, passages)
-    relation = relation_words(question)
+    relation = relation_keys(outer_relation_words(question))
     # The hop structure in code: passages naming the question's entities are the first
     # hop, and the names they add are bridges. A span that the first hop does not hold,
     # in a sentence or passage about a bridge, is one hop further: where a multi-hop
@@ -145,6 +178,7 @@ def answer_candidates(
         title_words = content_words(p.get("title", ""))
         for sentence in sentences(p["text"]):
             s_words = content_words(sentence) | title_words
+            s_keys = relation_keys(s_words)
             for span in _spans(sentence, kind):
                 key = normalize_entity(span)
                 words = content_words(span)
@@ -154,8 +188,10 @@ def answer_candidates(
                     continue
                 # Relation words ("born", "founded") say the sentence states what is asked;
                 # the question's names only say whom it is about: they weigh double.
-                echo = sum(w * (2.0 if word in relation else 1.0)
-                           for word, w in weights.items() if word in s_words and word not in words)
+                echo = sum(w * (2.0 if relation_key(word) in relation else 1.0)
+                           for word, w in weights.items()
+                           if word not in words and (word in s_words or (relation_key(word) in relation
+                                                                          and relation_key(word) in s_keys)))
                 # Shorter spans win ties: "Laura Kelly" over "Democratic Senator Laura Kelly".
                 score = ((1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
                          / (1.0 + 0.05 * len(span.split())))
@@ -168,7 +204,7 @@ def answer_candidates(
                 if key not in best or score > best[key].score:
                     best[key] = Candidate(
                         text=span, passage_id=p["id"], sentence=sentence[:300], score=score,
-                        kind=kind, relation_hits=len((s_words - words) & relation))
+                        kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation))
     for key, cand in best.items():
         # A span the passages repeat is a little more likely to be what they are about.
         cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)

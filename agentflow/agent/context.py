@@ -50,6 +50,9 @@ class ResearchSettings(BaseModel):
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.
     screen_passages: bool = True
+    # Whether the reader's pick stands when its sentence does not echo the question while
+    # another candidate's does; None: yes, except for a small model (``LLM.small``).
+    trust_reader: bool | None = None
 
 
 @dataclass

@@ -88,6 +88,7 @@ class JournaledLLM(LLM):
         self.inner = inner
         self.journal = journal
         self.name = inner.name
+        self.small = getattr(inner, "small", False)
 
     def _request(
         self,

@@ -57,8 +57,19 @@ def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _evidence_first(text: str, keep: list[str]) -> str:
+    """``text`` with the sentences in ``keep`` moved to the front (in passage order), so a
+    passage cut to the prompt budget still shows the sentences that hold its candidates."""
+    parts = sentences(text)
+    first = [s for s in parts if any(k and k in s for k in keep)]
+    if not first or parts[: len(first)] == first:
+        return text
+    return " ".join(first + [s for s in parts if s not in first])
+
+
 def _shown(state: ResearchState, ctx: RunContext, graph: Any, sq: dict[str, Any],
-           passages: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str, int]:
+           passages: list[dict[str, Any]], candidates: list[Candidate] | None = None,
+           ) -> tuple[list[dict[str, str]], str, int]:
     """Passages and memory cut to the reader's token budget (compact memory: the first
     read of a run sizes the budget and later reads stay within 1.25x of it, memory
     taking at most half, so the prompt does not grow with the step index)."""
@@ -75,7 +86,9 @@ def _shown(state: ResearchState, ctx: RunContext, graph: Any, sq: dict[str, Any]
         budget += estimate_tokens(memory_text)
     left = max(budget * 5 // 4 - estimate_tokens(memory_text), budget // 3)
     limit = min(settings.passage_chars, 4 * left // max(1, len(passages)))
-    shown = [{"title": p.get("title", ""), "text": p["text"][:limit]} for p in passages]
+    keep = {p["id"]: [c.sentence[:80] for c in candidates or [] if c.passage_id == p["id"]] for p in passages}
+    shown = [{"title": p.get("title", ""), "text": _evidence_first(p["text"], keep[p["id"]])[:limit]}
+             for p in passages]
     return shown, memory_text, budget
 
 
@@ -94,7 +107,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     earlier = [s.get("answer") or "" for s in state["sub_questions"] if s["id"] != sq["id"]]
     candidates = answer_candidates(passages, question, kind=kind, exclude=earlier,
                                    limit=MAX_CANDIDATES)
-    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages)
+    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages, candidates)
     chosen: Candidate | None = None
     source = "candidate"
     if passages and ctx.settings.reader_llm:
@@ -118,6 +131,17 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             else:
                 ctx.note("read", "ungrounded_answer",
                          f"reader answer {answer!r} is not a span of the passages", sub_question=sq["id"])
+    trust = ctx.settings.trust_reader
+    if trust is None:
+        trust = not getattr(ctx.llm, "small", False)
+    if not trust and chosen is not None and chosen.relation_hits == 0 and candidates \
+            and candidates[0].relation_hits > 0:
+        # The pick's sentence says nothing about what is asked while another span's does:
+        # a check in code outranks a weak model's guess.
+        ctx.note("read", "reader_pick_unsupported",
+                 f"reader pick {chosen.text!r} is not in a sentence about the question; "
+                 f"using {candidates[0].text!r}", sub_question=sq["id"])
+        chosen, source = None, "candidate"
     if chosen is None and candidates:
         chosen = candidates[0]  # the floor: the best-scored typed span
     facts: list[tuple[str, str]] = []  # (passage id, sentence)

@@ -87,6 +87,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     retrieved: list[str] = list(state.get("retrieved") or [])  # every id a tool returned this run
     ranks: dict[str, float] = dict(state.get("ranks") or {})  # fused rank of each id over all queries
     first_hits: list[SearchHit] = []
+    per_query: list[list[SearchHit]] = []  # each query's hits new to memory, in query order
+    question_hits: list[str] = list(state.get("question_hits") or [])
     # (query, weight, kind): the plan's own questions count fully; refinements and
     # bridge hops are guesses, half.
     plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
@@ -109,6 +111,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             new = [h for h in data if not graph.has_passage(h.id) and h.id not in fresh]
             for h in new:
                 fresh[h.id] = h
+            per_query.append(new)
             retrieved.extend(h.id for h in hits)
             for r, h in enumerate(hits):
                 # Reciprocal-rank fusion over every query of the run (small k: the top
@@ -122,6 +125,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             )
             ctx.progress(type="search", node="search", sub_question=sq["resolved"], query=query,
                          tool=tool.name, found=len(hits), new=len(new))
+            if query.strip() == state["question"].strip() and not question_hits:
+                question_hits = [h.id for h in hits]
             if kind == "query" and not first_hits:
                 first_hits = hits
                 if sq["rounds"] == 0:
@@ -139,7 +144,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         known_ids=[h.id for h in memory_hits], seconds=round(time.perf_counter() - started, 4),
     )
     retrieved.extend(h.id for h in memory_hits)
-    ranked = _rank_for_reading(list(fresh.values()), memory_hits, ranks, ctx.settings.read_k)
+    ranked = _rank_for_reading(per_query, memory_hits, ctx.settings.read_k)
     sq["queries"] = sq["queries"] + asked
     sq["rounds"] += 1
     sq["evidence_ids"] = list(dict.fromkeys(sq["evidence_ids"] + [h.id for h in ranked]))
@@ -148,20 +153,29 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         "candidates": [h.model_dump() for h in ranked],
         "retrieved": list(dict.fromkeys(retrieved)),
         "ranks": ranks,
+        "question_hits": question_hits,
         "usage": usage,
         **save_memory(graph, state, ctx, node="search", sub_question=sq["id"]),
     }
 
 
-def _rank_for_reading(fresh: list[SearchHit], memory_hits: list[SearchHit],
-                      ranks: dict[str, float], n: int) -> list[SearchHit]:
-    """Interleave the best new passages (by the run's fused rank, so that the question's
-    own top passages lead and each bridge hop's best follow) with the best remembered
-    ones (memory-graph ranking, which already includes the new ones)."""
+def _rank_for_reading(per_query: list[list[SearchHit]], memory_hits: list[SearchHit],
+                      n: int) -> list[SearchHit]:
+    """What the reader sees: the first query's two best new passages, then the best new
+    passage of every later query (each bridge hop gets a seat, or a second hop that the
+    question's own ranking buries is never read), then the rest round-robin, then the
+    memory graph's best (which already includes the new ones)."""
     order: dict[str, SearchHit] = {}
-    fresh_sorted = sorted(fresh, key=lambda h: -ranks.get(h.id, 0.0))
-    for i in range(max(len(fresh_sorted), len(memory_hits))):
-        for lst in (fresh_sorted, memory_hits):
-            if i < len(lst):
-                order.setdefault(lst[i].id, lst[i])
+    head = per_query[0][:2] if per_query else []
+    rounds = [head] + [q[:1] for q in per_query[1:]]
+    rest = [per_query[0][2:]] + [q[1:] for q in per_query[1:]] if per_query else []
+    for group in rounds:
+        for h in group:
+            order.setdefault(h.id, h)
+    for i in range(max((len(q) for q in rest), default=0)):
+        for q in rest:
+            if i < len(q):
+                order.setdefault(q[i].id, q[i])
+    for h in memory_hits:
+        order.setdefault(h.id, h)
     return list(order.values())[:n]

@@ -28,6 +28,7 @@ class ResearchState(TypedDict, total=False):
     candidates: list[dict[str, Any]]  # passages shown to the reader this round
     retrieved: list[str]  # every passage id a tool returned in this run (citation check)
     ranks: dict[str, float]  # reciprocal-rank fusion of every corpus search of the run
+    question_hits: list[str]  # ids the run's search of the whole question returned, best first
     reading: dict[str, Any]  # the reader's last result for `current`
     reader_budget: int  # evidence tokens the reader sees, fixed by the run's first read
     memory: dict[str, Any]  # MemoryGraph.to_json()

@@ -51,6 +51,9 @@ class LLM(ABC):
 
     #: The model string this backend was built from, e.g. ``openai:gpt-4o-mini``.
     name: str = "llm"
+    #: True for a very small model (the embedded 135M one): the research loop then lets a
+    #: check in code overrule its picks (see ``ResearchSettings.trust_reader``).
+    small: bool = False
 
     @abstractmethod
     def _request(

@@ -72,6 +72,7 @@ class LocalLlama(LLM):
         if model_path is None:
             path = default_gguf_path()
             self.name = "local"
+            self.small = True  # the packaged 135M model: its picks are checked against support
         else:
             path = Path(model_path).expanduser()
             if not path.is_file():

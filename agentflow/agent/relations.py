@@ -1,0 +1,40 @@
+"""Relation words in a canonical form, so that a sentence stating a relation in other
+words still echoes the question: "born" / "birth" / "native", "founder" / "established",
+"wife" / "spouse". A small lexicon of plain English relation families plus a stemmer
+for the rest; used to decide whether a sentence says what a question asks.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import Stemmer
+
+_FAMILIES: dict[str, tuple[str, ...]] = {
+    "birth": ("born", "birth", "birthplace", "native", "birthday", "nee"),
+    "death": ("died", "death", "dies", "dead", "die"),
+    "found": ("founder", "founders", "founded", "founding", "establish", "established",
+              "establishment", "created", "creator", "cofounder", "co-founded", "started"),
+    "marriage": ("married", "marry", "marries", "spouse", "wife", "husband", "wed", "wedded"),
+    "author": ("wrote", "written", "writer", "author", "authored", "novelist"),
+    "direct": ("directed", "director", "directs", "filmmaker"),
+    "perform": ("performed", "performer", "recorded", "sang", "singer", "artist", "band"),
+    "base": ("headquartered", "headquarters", "based", "offices", "office", "seat"),
+    "study": ("studied", "educated", "attended", "alumnus", "alumna", "graduated", "student"),
+    "locate": ("located", "lies", "situated", "lie", "location", "sits"),
+    "release": ("released", "published", "publication", "issued", "premiered", "debuted"),
+    "lead": ("charge", "leader", "head", "president", "governor", "minister", "ruler", "mayor"),
+}
+_CANONICAL = {word: key for key, words in _FAMILIES.items() for word in words}
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1 << 15)
+def relation_key(word: str) -> str:
+    """The canonical form of a lower-case word: its family's name, else its stem."""
+    return _CANONICAL.get(word) or _STEMMER.stemWord(word)
+
+
+def relation_keys(words: set[str]) -> set[str]:
+    """:func:`relation_key` of every word."""
+    return {relation_key(w) for w in words}

@@ -138,4 +138,5 @@ def test_healthz_stays_fast_while_a_huge_reply_is_parsed(tmp_path: Path, loopbac
                 worst = max(worst, time.monotonic() - started)
                 time.sleep(0.02)
     assert answer["r"].status_code == 200 and len(backend.requests) >= 3
-    assert worst < 1.0, f"/healthz took {worst:.2f} s while 70 KB replies were parsed"
+    # Generous for a loaded CI machine: the parse on the event loop took 4+ s before.
+    assert worst < 3.0, f"/healthz took {worst:.2f} s while 70 KB replies were parsed"

@@ -14,17 +14,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from agentflow.agent.citations import REFUSAL
+from agentflow.agent.read import NONE
+from agentflow.agent.state import REF as _REF
 from agentflow.llm.scripted import ScriptedLLM
 from agentflow.records import ChatMessage
 from agentflow.scoring.metrics import normalize_answer
 
 from .datasets import QAExample
 
-_REF = re.compile(r"#(\d+)")
 _QUESTION = re.compile(r"^Question: (.*)$", re.M)
 _PASSAGE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
-NONE = "none of these"
-REFUSAL = "insufficient evidence"
 
 
 def _words(text: str) -> set[str]:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentflow.agent.answer_types import AnswerType, expected_type, fits
+from agentflow.agent.gazetteer import is_country, is_region, place_kind
 from agentflow.agent.relations import relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
@@ -37,6 +38,9 @@ class Candidate(BaseModel):
     #: Relation words of the question (not part of its names) that the sentence echoes:
     #: 0 means the sentence says nothing about what was asked, only about whom.
     relation_hits: int = 0
+
+
+RELATION_FACTOR = 1.5
 
 
 def sentences(text: str) -> list[str]:
@@ -142,6 +146,40 @@ def outer_relation_words(question: str) -> set[str]:
     return (relation & outer) or relation
 
 
+_ASKED = re.compile(r"^(?:in |on |at |from |for |to |of |by )?(?:which|what)\s+(?:is |was |are |were )?"
+                    r"(?:the )?(?P<noun>[a-z]+)(?:\s+of\s+(?:the\s+)?(?P<inner>[a-z]+))?")
+# Nouns that names seldom hold: "Elizabeth City" is no likelier to be the city asked for.
+_UNNAMED = frozenset("city town village place location area country nation state".split())
+_GENERIC = frozenset("name kind type term sort one part form".split())
+# "American", "Croatian", "Chinese": adjectives the name extractor takes for names.
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)$")
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a which/what question asks for: "county" in "Which county borders X?",
+    "waterfall" in "What is the name of the waterfall in X?" (None for who/when/...)."""
+    m = _ASKED.match(" ".join(question.lower().split()))
+    if not m:
+        return None
+    noun = m.group("noun")
+    if noun in _GENERIC and m.group("inner"):
+        noun = m.group("inner")
+    return None if noun in _GENERIC or noun in {"is", "was", "did", "does", "do"} else noun
+
+
+def _kind_factor(span: str, noun: str | None, place: str | None) -> float:
+    """How well ``span`` is the kind of thing asked for: a span holding the asked noun
+    ("McDowell County" for "which county") or, for "which country/state", a span the
+    gazetteer knows as one, is likelier; a gazetteer miss less likely."""
+    if noun and noun not in _UNNAMED and re.search(rf"\b{re.escape(noun)}\b", span.lower()):
+        return 3.0
+    if place == "country":
+        return 3.0 if is_country(span) else 0.5
+    if place == "region":
+        return 3.0 if is_region(span) else 0.7
+    return 1.0
+
+
 def answer_candidates(
     passages: Sequence[dict[str, Any]],
     question: str,
@@ -164,6 +202,8 @@ def answer_candidates(
     banned = {normalize_entity(x) for x in exclude if x}
     weights = _weights(question, passages)
     relation = relation_keys(outer_relation_words(question))
+    noun = asked_noun(question) if kind.named else None
+    place = place_kind(noun) if noun else None
     # The hop structure in code: passages naming the question's entities are the first
     # hop, and the names they add are bridges. A span that the first hop does not hold,
     # in a sentence or passage about a bridge, is one hop further: where a multi-hop
@@ -184,7 +224,8 @@ def answer_candidates(
                 words = content_words(span)
                 if not key or key in q_keys or key in banned or not words or words <= q_words:
                     continue
-                if not fits(span, kind):
+                if not fits(span, kind) or (kind.named and _DEMONYM.match(span)
+                                            and not is_country(span)):
                     continue
                 # Relation words ("born", "founded") say the sentence states what is asked;
                 # the question's names only say whom it is about: they weigh double.
@@ -194,7 +235,7 @@ def answer_candidates(
                                                                           and relation_key(word) in s_keys)))
                 # Shorter spans win ties: "Laura Kelly" over "Democratic Senator Laura Kelly".
                 score = ((1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
-                         / (1.0 + 0.05 * len(span.split())))
+                         / (1.0 + 0.05 * len(span.split()))) * _kind_factor(span, noun, place)
                 if hop_bonus and anchor_texts and not any(f" {key} " in f" {t} " for t in anchor_texts):
                     about = {normalize_entity(p.get("title", ""))} | {
                         normalize_entity(e) for e in extract_entities(sentence)}
@@ -208,5 +249,9 @@ def answer_candidates(
     for key, cand in best.items():
         # A span the passages repeat is a little more likely to be what they are about.
         cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)
-    # A span whose sentence echoes what is asked comes before any that does not.
-    return sorted(best.values(), key=lambda c: (c.relation_hits == 0, -c.score))[:limit]
+        # A span whose sentence echoes what is asked is likelier, but a strong span
+        # whose sentence words the relation differently ("recorded by" for "performer")
+        # must not fall behind every weak one that does: a factor, not a sort key.
+        if cand.relation_hits:
+            cand.score = round(cand.score * RELATION_FACTOR, 6)
+    return sorted(best.values(), key=lambda c: -c.score)[:limit]

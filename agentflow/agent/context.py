@@ -44,6 +44,9 @@ class ResearchSettings(BaseModel):
     react_steps: int = 4  # ReAct baseline: steps before it must answer
     # Mechanisms of the loop, each switchable for ablations (evals/ablation.py).
     plan_llm: bool = True  # ask the model for a plan (else: the question is the one step)
+    #: The plan built in code from the question's nested phrases (agentflow.agent.decompose):
+    #: the fallback under an invalid model plan, and for a small model the plan itself.
+    clause_plan: bool = True
     bridge_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import new_usage
 from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.decompose import clause_plan
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Plan
 from agentflow.agent.state import (
@@ -23,23 +24,34 @@ from agentflow.agent.steps import traced
 
 @traced("plan")
 def plan(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Ask the LLM for a plan; an invalid or missing plan falls back to the question itself
-    (one sub-question), and the trajectory records why."""
+    """Plan the sub-questions: the model's plan when it is valid, else the plan read from
+    the question's clauses (:func:`clause_plan`), else the question itself as the one
+    step. A small model is not asked: the clause plan is its plan. The trajectory
+    records which plan was used and why."""
     ctx = context_of(runtime)
     question = state["question"]
     usage = dict(state.get("usage") or new_usage())
     settings = ctx.settings
+    clauses = clause_plan(question, settings.max_sub_questions) if settings.clause_plan else None
+    if clauses is not None and validate_plan(clauses, question, settings.max_sub_questions):
+        clauses = None
     result = None
-    if settings.plan_llm:
+    ask_model = settings.plan_llm and not (clauses is not None and getattr(ctx.llm, "small", False))
+    if ask_model:
         result = ctx.ask(usage, node="plan", prompt="plan", output_type=Plan, question=question,
                          max_tokens=200)
     if result is not None:
         result = repair_plan(result)
-    reason = ("planning by the model is off" if not settings.plan_llm
+    reason = ("the question's clauses give the plan (a small model is not asked)" if not ask_model
+              and settings.plan_llm else "planning by the model is off" if not settings.plan_llm
               else "the model gave no valid plan" if result is None
               else validate_plan(result, question, settings.max_sub_questions))
     if result is not None and reason is None:
         sub_questions = sub_questions_from_plan(result, settings.max_sub_questions)
+    elif clauses is not None:
+        sub_questions = sub_questions_from_plan(clauses, settings.max_sub_questions)
+        ctx.note("plan", "clause_plan", f"plan read from the question's clauses: {reason}",
+                 sub_questions=[sq["text"] for sq in sub_questions])
     else:
         sub_questions = [new_sub_question(1, question, [])]
         ctx.note("plan", "plan_fallback", f"plan fell back to the question itself: {reason}")

@@ -13,7 +13,7 @@ from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.injection import passage_reason
 from agentflow.agent.memory_io import load_memory, save_memory
-from agentflow.agent.state import ResearchState
+from agentflow.agent.state import ResearchState, resolve_text
 from agentflow.agent.steps import traced
 from agentflow.records import SearchHit
 from agentflow.tools.memory_search import MemorySearch
@@ -53,6 +53,25 @@ def _bridge_queries(sq: dict[str, Any], hits: list[SearchHit], ctx: RunContext,
     earlier = [s.get("answer") or "" for s in sub_questions if s["id"] != sq["id"]]
     names = bridge_entities(text, hits, limit=n, exclude=earlier, frequency=frequency)
     return [f"{name} {text}" for name in names]
+
+
+def _alternate_queries(sq: dict[str, Any], ctx: RunContext,
+                       sub_questions: list[dict[str, Any]]) -> list[str]:
+    """The step again with each dependency's runner-up answers in place of its pick
+    (a beam of width ``bridge_searches + 1`` over the chain; empty without dependencies)."""
+    n = ctx.settings.bridge_searches
+    if n <= 0 or not sq["depends_on"]:
+        return []
+    by_id = {s["id"]: s for s in sub_questions}
+    out: list[str] = []
+    for dep in sq["depends_on"]:
+        for alt in (by_id.get(dep) or {}).get("alternates") or []:
+            if len(out) >= n:
+                return out
+            text = resolve_text({**sq, "text": sq["text"].replace(f"#{dep}", alt)}, sub_questions)
+            if text not in out and text != sq["resolved"]:
+                out.append(text)
+    return out
 
 
 def _data_only(hits: list[SearchHit], ctx: RunContext, sub_question: str,
@@ -96,6 +115,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     # bridge hops are guesses, half.
     plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
     todo: list[tuple[str, float, str]] = [(q, plan_weight, "query") for q in queries]
+    if sq["rounds"] == 0:
+        todo += [(q, 0.5, "alternate") for q in _alternate_queries(sq, ctx, sub_questions)]
     asked: list[str] = []
     screened: set[str] = set()  # instruction-like passages noted in this call
     while todo:

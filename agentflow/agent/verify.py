@@ -80,6 +80,9 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         sq["status"], sq["answer"] = ANSWERED, answer
         sq["answer_source"] = reading.get("source") or "candidate"
         sq["answer_passage"] = reading.get("passage_id")
+        # The runner-up spans: a later step that depends on this one also searches with
+        # them, so one wrong pick by a weak reader does not take the chain off course.
+        sq["alternates"] = [c for c in reading.get("candidates") or [] if c != answer][:3]
     else:
         sq["status"] = UNANSWERABLE
     graph = load_memory(state, ctx)

@@ -1,0 +1,148 @@
+"""A plan from the question's own clause structure, built in code.
+
+Multi-hop questions nest their hops as noun phrases: "Who was in charge of the
+country where the composer of Aschenbrodel was a citizen?" asks first for "the
+composer of Aschenbrodel", then for "the country where #1 was a citizen", then
+"Who was in charge of #2?". Peeling the innermost phrase that names something
+(a relative clause, an "of" phrase, a possessive) and replacing it with a
+reference gives a chain of sub-questions without asking a model. It is the plan a
+weak model cannot break, and the floor under any model's plan.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agentflow.agent.schemas import Plan, PlannedStep
+from agentflow.agent.state import REF, content_words
+from agentflow.memory.entities import extract_entities
+
+__all__ = ["clause_plan"]
+
+_PERSON_NOUNS = frozenset(
+    "author composer performer director founder producer creator writer singer artist "
+    "mother father wife husband spouse son daughter brother sister child parent sibling "
+    "president leader owner designer architect player actor actress star host narrator "
+    "inventor developer manufacturer chairman ceo mayor governor king queen ruler monarch "
+    "head coach manager captain editor illustrator lyricist painter sculptor poet novelist "
+    "person man woman who partner member namesake successor predecessor".split()
+)
+_PLACE_NOUNS = frozenset(
+    "country city town village state county province region continent island nation "
+    "capital district municipality territory borough area location place river mountain "
+    "sea ocean lake birthplace headquarters".split()
+)
+_ORG_NOUNS = frozenset(
+    "company team band group organization organisation association club party label network "
+    "school university college agency firm publisher league army station channel".split())
+# A relative marker, optionally after a preposition ("in which", "from where").
+_REL = (r"(?:(?:in|at|on|of|from|by|for|to|with|during|under|into|through|near)\s+)?"
+        r"(?:which|where|that|who|whom|whose|when)")
+# "the" + a short lower-case noun group (no articles, prepositions or relative words).
+_STOP = (r"(?!(?:the|a|an|which|where|that|who|whom|whose|when|of|in|at|on|from|by|for|to|"
+         r"with|during|under|into|through|near|is|was|are|were)\b)")
+_NOUN = rf"(?P<noun>(?:{_STOP}[a-z][\w'-]*\s+){{0,2}}{_STOP}[a-z][\w'-]*)"
+# A relative clause runs to the next comma or the end: "the river which X turns into, ...".
+_RELATIVE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rel>{_REL})\s+(?P<rest>(?:[^,]|,(?=\s*[A-Z#]))+)")
+# A relative clause without its marker: "the country Signmark is from".
+# It ends at its closing preposition when it has one ("... is part of" + the outer verb).
+_BARE_RELATIVE = re.compile(
+    rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|[A-Z][^,]*?)\s+(?:is|was|are|were|has|had)\s"
+    r"(?:[^,]*?\b(?:of|from|in|at|for|with|by|to|on)\b|[^,]+))")
+_OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
+_POSSESSIVE = re.compile(r"(?P<owner>#\d+|[A-Z][^\s']*(?:\s+[A-Z][^\s']*){0,5})'s\s+(?P<noun>[a-z][\w-]*)")
+# "the city of London", "the village of Clonbrook": the "of" phrase is a name, not a hop.
+_NAMING_NOUNS = frozenset(
+    "village town city hamlet borough municipality state province county island republic "
+    "kingdom empire duchy university college battle siege treaty river lake mount isle port "
+    "bay gulf house church cathedral".split())
+# "the east of X", "the rest of X": a direction or a part, not a thing to look up.
+_NOT_HOPS = frozenset("east west north south rest end beginning middle side top bottom part "
+                      "half number name".split())
+_WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
+                     "did does do the a an of in".split())
+_MAX_STEPS = 4
+
+
+def _names(text: str) -> list[str]:
+    return [e for e in extract_entities(text) if not re.fullmatch(r"\d{3,4}s?", e)]
+
+
+def _leading_name(text: str) -> str | None:
+    """The name (or ``#k`` reference) that ``text`` starts with, if any."""
+    m = re.match(r"#\d+", text)
+    if m:
+        return m.group(0)
+    for name in _names(text):
+        for candidate in (name, f"the {name}"):
+            if text.startswith(candidate) or text.lower().startswith(candidate.lower()):
+                return text[: len(candidate)]
+        break
+    return None
+
+
+def _ask(noun: str, body: str) -> str:
+    """A question asking for "the <noun> <body>", worded so its answer type reads right."""
+    head = noun.split()[-1]
+    head = head[:-1] if head.endswith("s") and head[:-1] in _PERSON_NOUNS | _PLACE_NOUNS else head
+    if head in _PERSON_NOUNS:
+        return f"Who is the {noun} {body}?"
+    if head in _PLACE_NOUNS:
+        return f"Which {noun} {body}?"
+    if head in {"year", "date", "decade", "century"}:
+        return f"What {noun} {body}?"
+    return f"What is the {noun} {body}?"
+
+
+def _innermost(text: str) -> tuple[int, int, str] | None:
+    """The innermost peelable phrase of ``text``: (start, end, sub-question)."""
+    found: list[tuple[int, int, str]] = []
+    for m in _POSSESSIVE.finditer(text):
+        owner, noun = m.group("owner"), m.group("noun")
+        found.append((m.start(), m.end(), _ask(noun, f"of {owner}")))
+    for start in [m.start() for m in re.finditer(r"\bthe\s", text)]:
+        tail = text[start:]
+        rel = _RELATIVE.match(tail)
+        if rel and (REF.search(rel.group("rest")) or _names(rel.group("rest"))):
+            found.append((start, start + rel.end(), _ask(rel.group("noun"), f"{rel.group('rel')} {rel.group('rest')}")))
+            continue
+        bare = _BARE_RELATIVE.match(tail)
+        if bare and bare.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+            found.append((start, start + bare.end(), _ask(bare.group("noun"), f"that {bare.group('rest')}")))
+            continue
+        of = _OF.match(tail)
+        if of and of.group("noun").split()[-1] not in _NAMING_NOUNS | _NOT_HOPS:
+            name = _leading_name(of.group("rest"))
+            if name:
+                end = start + of.start("rest") + len(name)
+                found.append((start, end, _ask(of.group("noun"), f"of {name}")))
+    if not found:
+        return None
+    # Innermost: the latest start; of two at one start, the shorter.
+    return max(found, key=lambda f: (f[0], -f[1]))
+
+
+def clause_plan(question: str, max_steps: int = _MAX_STEPS) -> Plan | None:
+    """Sub-questions peeled from ``question``'s nested phrases, innermost first, ending
+    with the question itself over ``#k`` references; None when the question does not
+    nest (a one-hop question, a comparison) or would need more than ``max_steps``."""
+    text = " ".join(question.strip().rstrip("?").split())
+    steps: list[PlannedStep] = []
+    while len(steps) < max_steps - 1:
+        inner = _innermost(text)
+        if inner is None:
+            break
+        start, end, sub = inner
+        rest = f"{text[:start]}#{len(steps) + 1}{text[end:]}"
+        # Peeling must leave a question that still asks something of its own.
+        if not (content_words(REF.sub(" ", rest)) - _WH_ONLY):
+            break
+        if not (_names(sub) or REF.search(sub)):
+            break
+        steps.append(PlannedStep(question=sub, depends_on=sorted({int(k) for k in REF.findall(sub)})))
+        text = rest
+    if not steps:
+        return None
+    final = text[0].upper() + text[1:] + "?"
+    steps.append(PlannedStep(question=final, depends_on=sorted({int(k) for k in REF.findall(final)})))
+    return Plan(sub_questions=steps)

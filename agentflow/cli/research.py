@@ -77,12 +77,20 @@ def ask_cmd(
 def show_cmd(
     trajectory: Path = typer.Argument(..., help="A trajectory file (JSONL)."),
     full: bool = typer.Option(False, "--full", help="Show every prompt and raw output in full."),
+    html: Path | None = typer.Option(None, "--html", metavar="OUT.html", help="Write an interactive picture of the evidence (one self-contained page) instead."),
 ) -> None:
     """Render a trajectory readably: steps, LLM calls, searches, memory, the answer."""
-    from agentflow.cli.show import render_trajectory
     from agentflow.trajectory import read_trajectory
 
-    render_trajectory(out, read_trajectory(trajectory), full=full)
+    traj = read_trajectory(trajectory)
+    if html is not None:
+        from agentflow.cli.show_html import write_trajectory_picture
+
+        write_trajectory_picture(traj, html)
+        return
+    from agentflow.cli.show import render_trajectory
+
+    render_trajectory(out, traj, full=full)
 
 
 def register(app: typer.Typer) -> None:

@@ -125,3 +125,23 @@ def test_show_html_writes_one_self_contained_page(store: Path, tmp_path: Path) -
     page = out.read_text()
     assert page.startswith("<!doctype html>") and "AgentflowPicture" in page
     assert not re.search(r"<script[^>]+src=|<link[^>]+stylesheet", page)
+
+
+def test_eval_report_links_each_question_to_its_picture(tmp_path: Path) -> None:
+    from agentflow.scoring.batch import run_batch
+    from agentflow.scoring.report import write_html_report
+    from agentflow.scoring.scorer import score_folder
+    from tests.test_eval_batch import make_oracle, make_world
+
+    world = make_world(tmp_path / "world")
+    run_batch(world, out=tmp_path / "dr", graph="deep_research", llm=make_oracle(world), embedder="hash",
+              progress=False)
+    score = score_folder(tmp_path / "dr", resamples=100)
+    report = write_html_report([score], tmp_path / "out" / "report.html")
+    links = re.findall(r'<a class=picture href="([^"]+)">', report.read_text())
+    finished = [q for q in score.questions if q.status != "missing"]
+    assert links and len(links) == len(finished)
+    first = (report.parent / links[0]).read_text()
+    assert '<script src="picture.js"></script>' in first and "picture-data" in first
+    assert (report.parent / "report-pictures" / "picture.js").stat().st_size > 100_000
+    assert len(first) < 50_000  # the drawing code is shared, not copied into every picture

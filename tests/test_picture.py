@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentflow import Agent
+from agentflow.evals.bench_picture import synthetic_trajectory
 from agentflow.picture import evidence_picture, picture_page
 from agentflow.trajectory import read_trajectory
 from tests.research_fixtures import THREE_HOP, UNANSWERABLE, build_store, oracle
@@ -64,33 +65,6 @@ def test_refused_sub_questions_and_removed_citations_are_visible(store: Path) ->
     removed = next(n for n in pic.nodes if n.id == "p:made-up-id")
     assert removed.removed and "removed by the citation check" in removed.text
     assert any(e.kind == "removed_citation" and e.target == "p:made-up-id" for e in pic.edges)
-
-
-def synthetic_trajectory(path: Path, passages: int, *, hostile: str = "") -> Path:
-    """A run whose memory holds ``passages`` passages with a fact and two entities each."""
-    run = "r1"
-    nodes = [{"id": f"q:{run}", "type": "question", "text": "Which?"},
-             {"id": f"sq:{run}.1", "type": "subquestion", "text": "Which?", "answer": "A0"}]
-    edges = [[f"q:{run}", f"sq:{run}.1", "decomposes"]]
-    for i in range(passages):
-        nodes += [{"id": f"p:p{i}", "type": "passage", "title": f"T{i} {hostile}", "source": "c", "chunk": 0},
-                  {"id": f"f:{i}", "type": "fact", "text": f"fact {i} {hostile}", "source": f"p{i}"},
-                  {"id": f"e:a{i}", "type": "entity", "name": f"A{i}"},
-                  {"id": f"e:b{i % 50}", "type": "entity", "name": f"B{i % 50}"}]
-        edges += [[f"p:p{i}", f"f:{i}", "supports"], [f"f:{i}", f"e:a{i}", "mentions"],
-                  [f"f:{i}", f"e:b{i % 50}", "mentions"], [f"p:p{i}", f"e:a{i}", "mentions"]]
-    edges.append(["f:0", f"sq:{run}.1", "answers"])
-    events = [
-        {"v": 1, "type": "run_start", "run_id": run, "seq": 0, "t": 0, "question": f"Which? {hostile}"},
-        {"v": 1, "type": "memory_delta", "run_id": run, "seq": 1, "t": 0, "nodes": nodes, "edges": edges},
-        {"v": 1, "type": "final", "run_id": run, "seq": 2, "t": 0, "answer": f"A0 {hostile}", "status": "answered",
-         "citations": [{"id": "p0", "title": "T0", "text": f"text 0 {hostile}"}],
-         "evidence": [{"id": f"p{i}", "title": f"T{i}", "text": f"text {i}"} for i in range(30)],
-         "sub_questions": [{"id": "1", "question": "Which?", "answer": "A0", "status": "answered"}],
-         "removed_citations": []},
-    ]
-    path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
-    return path
 
 
 def test_large_graph_collapses_to_the_answer_path_and_top_passages(tmp_path: Path) -> None:

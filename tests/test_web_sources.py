@@ -231,3 +231,17 @@ def test_web_requests_obey_the_network_guard(tmp_path: Path) -> None:
     t = build_source("searxng:http://127.0.0.1:9", cache=False, settings=FAST)
     hits, notes = t.search_with_notes("anything")
     assert hits == [] and notes[0].data["error"] == "blocked"
+
+
+def test_cli_rate_limited_source_is_skipped_and_the_corpus_answers(
+        web: FakeWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same through ``agentflow ask`` with the default retry policy."""
+    web.behaviour.search = "rate_limited"
+    store = build_store(tmp_path / "corpus")
+    traj = tmp_path / "t.jsonl"
+    out = ask_cli(["--store", str(store), "--source", "corpus", "--source", f"searxng:{web.url}",
+                   "--trajectory", str(traj)], monkeypatch)
+    assert out["status"] == "answered" and out["answer"] == "Ostrelle"
+    kinds = [n["kind"] for n in notes_of(traj)]
+    assert kinds.count("source_failed") == 2 and "source_skipped" in kinds
+    assert web.searches() == 6  # 3 attempts x 2 searches, then the source is left alone

@@ -109,6 +109,21 @@ def test_picture_page_and_chat_toggle(tmp_path: Path) -> None:
             assert not watch.problems, watch.problems
             assert not watch.foreign, f"the page fetched from elsewhere: {watch.foreign}"
 
+            # -- a report's picture: the drawing code loaded from a file beside it -----------
+            from agentflow.picture import evidence_picture, picture_script, write_picture
+            from agentflow.trajectory import read_trajectory
+
+            shared = tmp_path / "report-pictures"
+            linked = write_picture(evidence_picture(read_trajectory(result.trajectory)), shared / "q1.html",
+                                   script_href="picture.js")
+            (shared / "picture.js").write_text(picture_script())
+            report_page = browser.new_page()
+            rw = Watch(report_page, ("file:", "data:"))
+            report_page.goto(linked.as_uri(), wait_until="load")
+            report_page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+            assert "answer" in report_page.evaluate("agentflowPicture.cy.$('node.path').map(n => n.id())")
+            assert not rw.problems and not rw.foreign, (rw.problems, rw.foreign)
+
             # -- the chat page: the picture of an answered message ---------------------------
             chat = browser.new_page(viewport={"width": 1280, "height": 820})
             cw = Watch(chat, (base_url,))

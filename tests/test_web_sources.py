@@ -245,3 +245,23 @@ def test_cli_rate_limited_source_is_skipped_and_the_corpus_answers(
     kinds = [n["kind"] for n in notes_of(traj)]
     assert kinds.count("source_failed") == 2 and "source_skipped" in kinds
     assert web.searches() == 6  # 3 attempts x 2 searches, then the source is left alone
+
+
+def test_a_public_engine_cannot_send_the_agent_to_private_addresses(web: FakeWeb) -> None:
+    """Results of a public engine that point at loopback, intranet or cloud-metadata
+    addresses are not fetched (the snippet stands in, with a note)."""
+    from agentflow.tools.web.engine import SearchEngine
+    from agentflow.tools.web.records import WebResult
+
+    class PublicEngine(SearchEngine):
+        name, endpoint = "public", "https://search.example.org/api"
+        config_key = "public"
+
+        def search(self, client: object, query: str, *, count: int) -> list[WebResult]:
+            return [WebResult(url=web.page_url("zorvath"), title="Zorvath", snippet="Zorvath snippet"),
+                    WebResult(url="http://169.254.169.254/latest/meta-data", title="metadata", snippet="x")]
+
+    hits, notes = WebSearch(PublicEngine(), settings=FAST).search_with_notes("Zorvath")
+    assert not any(r.startswith("/pages/") for r in web.requests)
+    assert {n.data["error"] for n in notes} == {"private_address"} and len(notes) == 2
+    assert {h.text for h in hits} == {"Zorvath snippet", "x"}

@@ -20,6 +20,9 @@ class SearchEngine(ABC):
     def config_key(self) -> str:
         """A stable description of the configuration (endpoint, fields), without keys."""
 
+    #: The search endpoint (its host decides whether private page addresses are fetched).
+    endpoint: str = ""
+
     @abstractmethod
     def search(self, client: WebClient, query: str, *, count: int) -> list[WebResult]:
         """Up to ``count`` results for ``query``, best first (:class:`SourceError` on failure)."""

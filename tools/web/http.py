@@ -7,10 +7,12 @@ way when the far side rate-limits, hangs or sends too much.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 from pydantic import BaseModel
@@ -36,6 +38,20 @@ class RetryPolicy(BaseModel):
     max_wait_s: float = 10.0
     timeout_s: float = 10.0  # connect and read, per request
     total_timeout_s: float = 30.0  # the whole body, so a server that drips cannot hold a run
+
+
+def is_private_host(url: str) -> bool:
+    """True for ``localhost`` and loopback, private, link-local or reserved IP literals:
+    addresses a search result on the public web has no business sending us to (a cloud
+    metadata endpoint, a service on the intranet)."""
+    host = (urlparse(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

@@ -58,6 +58,7 @@ class JsonApiEngine(SearchEngine):
     def __init__(self, config: JsonApiConfig) -> None:
         self.config = config
         self.name = config.name
+        self.endpoint = config.endpoint
         if config.key_env and not (config.key_header or config.key_param):
             raise ConfigError("the JSON search API configuration names key_env but neither "
                               "key_header nor key_param: say where the key goes")

@@ -17,6 +17,7 @@ class SearxngEngine(SearchEngine):
         self.base_url = base_url.rstrip("/")
         if self.base_url.endswith("/search"):
             self.base_url = self.base_url[: -len("/search")]
+        self.endpoint = f"{self.base_url}/search"
         self.categories = categories
         self.language = language
 

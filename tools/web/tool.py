@@ -22,7 +22,7 @@ from agentflow.records import Passage, SearchHit
 from agentflow.tools.base import SearchTool, ToolNote
 from agentflow.tools.web.cache import WebCache
 from agentflow.tools.web.engine import SearchEngine
-from agentflow.tools.web.http import RetryPolicy, WebClient
+from agentflow.tools.web.http import RetryPolicy, WebClient, is_private_host
 from agentflow.tools.web.pages import decode_page, page_passages
 from agentflow.tools.web.records import FetchedPage, SourceError, WebResult
 
@@ -41,6 +41,10 @@ class WebSettings(BaseModel):
     max_page_bytes: int = 1_000_000  # a longer page is read up to here (with a note)
     fetch_pages: bool = True  # False: passages are the engine's snippets only
     page_workers: int = 4
+    #: Fetch result pages on loopback / private / link-local addresses? None: only when the
+    #: search endpoint itself is on one (a self-hosted setup); a public engine's results
+    #: never make the agent fetch an intranet or cloud-metadata address.
+    private_pages: bool | None = None
     failures_to_skip: int = 2  # failed searches in a row before the source is skipped
     skip_for_s: float = 300.0
     retry: RetryPolicy = RetryPolicy()
@@ -63,6 +67,8 @@ class WebSearch(SearchTool):
         self._lock = threading.Lock()
         self._failures = 0
         self._skip_until = 0.0
+        private = self.settings.private_pages
+        self._private_ok = is_private_host(engine.endpoint) if private is None else private
 
     # -- the tool --------------------------------------------------------------------
 
@@ -153,6 +159,11 @@ class WebSearch(SearchTool):
                 page = FetchedPage.model_validate(cached)
             except ValueError:
                 page = None
+        if page is None and not self._private_ok and is_private_host(result.url):
+            return snippet_only, ToolNote(kind="page_failed", message=(
+                f"page {result.url} not read: a private or loopback address, from a public "
+                "search engine: using the search snippet"),
+                data={"url": result.url, "error": "private_address"})
         if page is None:
             try:
                 body, content_type, cut = self.client.get_page(result.url, max_bytes=cap)

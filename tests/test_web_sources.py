@@ -19,7 +19,11 @@ from agentflow.tools.web.http import RetryPolicy
 from agentflow.tools.web.tool import WebSettings
 from agentflow.trajectory import read_trajectory
 from tests.fake_web import FakeWeb
+from tests.helpers import has_module
 from tests.research_fixtures import CORPUS, TWO_HOP, build_store, oracle
+
+pytestmark = pytest.mark.skipif(not has_module("trafilatura"),
+                                reason="needs the [web] extra (trafilatura)")
 
 PAGES = {r["id"]: (r["title"], r["text"]) for r in CORPUS}
 UNRELATED = [

@@ -5,11 +5,12 @@ with the default field names)."""
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentflow.errors import ConfigError
+from agentflow.errors import ConfigError, DependencyMissingError
 from agentflow.tools.web.cache import WebCache, default_cache_dir
 from agentflow.tools.web.engine import SearchEngine
 from agentflow.tools.web.json_api import JsonApiConfig, JsonApiEngine
@@ -58,6 +59,8 @@ def build_source(spec: str, *, embedder: Embedder | None = None,
     ``<AGENTFLOW_HOME>/web-cache/<configuration hash>``, a path caches there, False not
     at all."""
     engine = engine_for(spec)
+    if (settings is None or settings.fetch_pages) and importlib.util.find_spec("trafilatura") is None:
+        raise DependencyMissingError("trafilatura", "web", "reading the pages of web search results")
     if cache is False:
         store = None
     elif cache is None or cache is True:

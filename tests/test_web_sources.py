@@ -269,3 +269,13 @@ def test_a_public_engine_cannot_send_the_agent_to_private_addresses(web: FakeWeb
     assert not any(r.startswith("/pages/") for r in web.requests)
     assert {n.data["error"] for n in notes} == {"private_address"} and len(notes) == 2
     assert {h.text for h in hits} == {"Zorvath snippet", "x"}
+
+
+@pytest.mark.parametrize("graph", ["rag", "react"])
+def test_baselines_search_the_web_and_record_its_notes(web: FakeWeb, tmp_path: Path, graph: str) -> None:
+    web.behaviour.rate_limit_first = 100  # every search fails
+    agent = Agent(llm=oracle(), embedder="hash", graph=graph, sources=[f"searxng:{web.url}"])
+    agent.components.tools[0].client.policy = FAST.retry  # type: ignore[attr-defined]
+    result = agent.ask(TWO_HOP, trajectory=tmp_path / "t.jsonl")
+    assert result.status != "answered"
+    assert any(n["kind"] == "source_failed" for n in notes_of(tmp_path / "t.jsonl"))

@@ -7,7 +7,7 @@ VENV      ?= .venv
 PYTHON    ?= python3
 PY        := $(VENV)/bin/python
 PIP       := $(PY) -m pip
-EXTRAS    ?= local,server,eval,dev
+EXTRAS    ?= local,server,eval,web,dev
 PYTEST_ARGS ?=
 
 # llama-cpp-python builds from source; the default native build crashes (segfault

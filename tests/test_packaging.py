@@ -48,6 +48,9 @@ def test_wheel_works_outside_the_checkout(repo_root: Path, tmp_path: Path) -> No
         "from agentflow.agent.prompting import template_names;"
         f"assert agentflow.__file__.startswith({str(target)!r}), agentflow.__file__;"
         "assert {'plan','read','verify','answer'} <= set(template_names());"
+        # The picture's bundled cytoscape.js and page template are package data.
+        "import agentflow.tools.web; from agentflow.picture import picture_script, picture_page;"
+        "assert 'Cytoscape Consortium' in picture_script()[:2000];"
         "from agentflow.cli.main import main; import sys; sys.argv=['agentflow']+sys.argv[1:]; main()"
     )
     run = lambda *args: subprocess.run([sys.executable, "-c", code, *args], cwd=work, env=env,  # noqa: E731

@@ -14,8 +14,21 @@ tool, subclass :class:`SearchTool` and pass an instance to ``Agent(tools=[...])`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 from agentflow.records import SearchHit
+
+
+class ToolNote(BaseModel):
+    """Something a tool wants the run to know (a source that failed and was skipped, a
+    page read only up to its cap): the search node records it in the trajectory and
+    the progress stream."""
+
+    kind: str
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class SearchTool(ABC):
@@ -33,3 +46,9 @@ class SearchTool(ABC):
     def search_many(self, queries: list[str], *, k: int = 5) -> list[list[SearchHit]]:
         """Search several queries; override when the backend can batch them."""
         return [self.search(q, k=k) for q in queries]
+
+    def search_with_notes(self, query: str, *, k: int = 5) -> tuple[list[SearchHit], list[ToolNote]]:
+        """:meth:`search` plus the notes of this call; tools that can fail partly (web
+        sources) override it. Notes are returned, not stored, because one tool instance
+        serves concurrent runs."""
+        return self.search(query, k=k), []

@@ -69,7 +69,9 @@ class Agent:
     ``rag`` or ``react``. ``threads`` is where conversation threads live: a
     :class:`~agentflow.threads.ThreadStore`, ``sqlite:PATH``, ``postgres:DSN`` or None
     (SQLite under ``$AGENTFLOW_HOME``, opened on first use). Models and the store load
-    once and are reused by every call.
+    once and are reused by every call. ``sources`` chooses what runs search:
+    ``["corpus"]`` (default), web sources such as ``"searxng:http://127.0.0.1:8888"`` or
+    ``"json:brave.json"`` (:mod:`agentflow.tools.web`), or both.
     """
 
     def __init__(
@@ -89,10 +91,12 @@ class Agent:
         checkpoint_db: str | Path | None = None,
         threads: str | ThreadStore | None = None,
         rewrite_follow_ups: bool = True,
+        sources: list[str] | None = None,
     ) -> None:
         self.rewrite_follow_ups = rewrite_follow_ups
         self.components = Components(llm=llm, store=store, embedder=embedder, chroma_url=chroma_url,
-                                     tools=tools, mode=mode, use_corpus_graph=use_corpus_graph)
+                                     tools=tools, mode=mode, use_corpus_graph=use_corpus_graph,
+                                     sources=sources)
         self.runner = Runner(self.components, graph=graph, budget=budget, settings=settings,
                              checkpoint_db=checkpoint_db, runs=runs_dir)
         # Open the store (and load its embedder) now: a missing store is a clear error

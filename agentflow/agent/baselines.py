@@ -58,8 +58,10 @@ def run_search(ctx: RunContext, usage: dict[str, Any], query: str, *, node: str,
         if not search_budget_left(usage, ctx.budget):
             break
         started = time.perf_counter()
-        hits = tool.search(query, k=k)
+        hits, tool_notes = tool.search_with_notes(query, k=k)
         usage["searches"] += 1
+        for n in tool_notes:  # a web source that failed, a page cut at its cap
+            ctx.note(node, n.kind, n.message, tool=tool.name, **n.data)
         ctx.recorder.record("tool_call", node=node, sub_question=None, tool=tool.name, query=query,
                             mode=tool.mode, k=k, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],
                             new_ids=[h.id for h in hits if h.id not in merged], known_ids=[],

@@ -34,6 +34,7 @@ class Components:
         tools: list[SearchTool] | None = None,
         mode: str = "hybrid",
         use_corpus_graph: bool = True,
+        sources: list[str] | None = None,
     ) -> None:
         from agentflow.llm import resolve_llm
 
@@ -44,6 +45,9 @@ class Components:
         self._extra_tools = list(tools or [])
         self._mode = mode
         self._use_graph = use_corpus_graph
+        #: Source specs (``corpus``, ``searxng:URL``, ``json:...``): which tools a run searches.
+        self.sources = _checked_sources(sources)
+        self._embedder: Embedder | None = None
         self._store: CorpusStore | None = None
         self._tools: list[SearchTool] | None = None
 
@@ -63,23 +67,39 @@ class Components:
 
     @property
     def tools(self) -> list[SearchTool]:
-        """The source tools: the local corpus plus any user tools."""
+        """The source tools (the local corpus, web sources, in ``sources`` order) plus any
+        user tools."""
         if self._tools is None:
             from agentflow.tools.corpus_search import CorpusSearch
+            from agentflow.tools.web import build_source
 
-            self._tools = [CorpusSearch(self.store, mode=self._mode, use_graph=self._use_graph), *self._extra_tools]
+            built: list[SearchTool] = []
+            for spec in self.sources:
+                if spec == "corpus":
+                    built.append(CorpusSearch(self.store, mode=self._mode, use_graph=self._use_graph))
+                else:
+                    built.append(build_source(spec, embedder=self.embedder))
+            self._tools = [*built, *self._extra_tools]
         return self._tools
 
     @property
     def embedder(self) -> Embedder:
-        """The store's embedder, shared with the memory graph."""
-        return self.store.embedder
+        """The store's embedder, shared with the memory graph (without the corpus among
+        the sources: the one asked for, else the default)."""
+        if "corpus" in self.sources:
+            return self.store.embedder
+        if self._embedder is None:
+            from agentflow.embed import resolve_embedder
+
+            self._embedder = resolve_embedder(self._embedder_arg)
+        return self._embedder
 
     def describe(self) -> dict[str, Any]:
         """What goes into a trajectory's ``run_start.config``."""
         return {
             "llm": self.llm.name,
-            "store": str(getattr(self.store, "path", "")),
+            "store": str(getattr(self.store, "path", "")) if "corpus" in self.sources else "",
+            "sources": list(self.sources),
             "embedder": getattr(self.embedder, "name", ""),
             "mode": self._mode,
             "corpus_graph": self._use_graph,
@@ -106,7 +126,24 @@ class Components:
         )
 
 
+def _checked_sources(sources: list[str] | None) -> list[str]:
+    """The source specs, defaulting to the corpus alone; a bad spec is a one-line error
+    at construction, not halfway through the first run."""
+    from agentflow.errors import ConfigError
+    from agentflow.tools.web.sources import engine_for
+
+    specs = [s.strip() for s in (sources or ["corpus"]) if s and s.strip()]
+    if not specs:
+        raise ConfigError("no sources: give at least one, e.g. --source corpus")
+    for spec in specs:
+        if spec != "corpus":
+            engine_for(spec)
+    return list(dict.fromkeys(specs))
+
+
 def context_from_env() -> RunContext:
-    """A context built from ``AGENTFLOW_*`` settings only (used under LangGraph tooling)."""
+    """A context built from ``AGENTFLOW_*`` settings only (used under LangGraph tooling);
+    ``AGENTFLOW_SOURCES`` lists source specs separated by spaces."""
     store = os.environ.get("AGENTFLOW_STORE")
-    return Components(store=Path(store) if store else None).context()
+    sources = os.environ.get("AGENTFLOW_SOURCES", "").split() or None
+    return Components(store=Path(store) if store else None, sources=sources).context()

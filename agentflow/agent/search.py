@@ -128,8 +128,10 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                 todo = []
                 break
             started = time.perf_counter()
-            hits = tool.search(query, k=k)
+            hits, tool_notes = tool.search_with_notes(query, k=k)
             usage["searches"] += 1
+            for n in tool_notes:  # a web source that failed, a page cut at its cap
+                ctx.note("search", n.kind, n.message, sub_question=sq["id"], tool=tool.name, **n.data)
             data = _data_only(hits, ctx, sq["id"], screened)
             known = [h.id for h in hits if graph.has_passage(h.id)]
             new = [h for h in data if not graph.has_passage(h.id) and h.id not in fresh]

@@ -32,13 +32,15 @@ def run_cmd(
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Questions run at once (threads)."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Run again the questions that ended with status error."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary, no progress bar."),
+    source: list[str] | None = typer.Option(None, "--source", metavar="SOURCE", help="What runs search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus)."),
 ) -> None:
     """Run every question of a dataset through an agent; one trajectory per question (resumable)."""
     from agentflow.scoring.batch import run_batch
 
     report = run_batch(dataset, out=out_dir, format=format, corpus=corpus, graph=graph, llm=llm,
                        embedder=embedder, limit=limit, concurrency=concurrency,
-                       retry_errors=retry_errors, progress=not as_json, console=console)
+                       retry_errors=retry_errors, progress=not as_json, console=console,
+                       sources=source or None)
     if as_json:
         print_json(report.model_dump())
         return

@@ -32,6 +32,7 @@ def ask_cmd(
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID", help="Resume the interrupted run with this id."),
     run_id: str | None = typer.Option(None, "--run-id", metavar="RUN_ID", help="Give the run this id."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object, no live progress."),
+    source: list[str] | None = typer.Option(None, "--source", metavar="SOURCE", help="What to search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus)."),
 ) -> None:
     """Research a question: plan, search, read, verify, answer with citations or refuse."""
     from agentflow.agent.api import Agent
@@ -48,11 +49,13 @@ def ask_cmd(
         cfg: dict[str, Any] = meta.get("config", {})
         agent = Agent(store or cfg.get("store"), llm=llm or cfg.get("llm"), graph=meta.get("graph", graph),
                       embedder=embedder, chroma_url=chroma_url, budget=Budget(**meta.get("budget", {})),
-                      settings=ResearchSettings(**meta.get("settings", {})))
+                      settings=ResearchSettings(**meta.get("settings", {})),
+                      sources=source or cfg.get("sources"))
     else:
         budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
                         max_seconds=max_seconds)
-        agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget)
+        agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget,
+                      sources=source or None)
     if not as_json:  # before the run's clock starts, and saying what takes the time
         preload_embedder(console, agent.components.embedder)
         preload_llm(console, agent.llm)
@@ -74,12 +77,20 @@ def ask_cmd(
 def show_cmd(
     trajectory: Path = typer.Argument(..., help="A trajectory file (JSONL)."),
     full: bool = typer.Option(False, "--full", help="Show every prompt and raw output in full."),
+    html: Path | None = typer.Option(None, "--html", metavar="OUT.html", help="Write an interactive picture of the evidence (one self-contained page) instead."),
 ) -> None:
     """Render a trajectory readably: steps, LLM calls, searches, memory, the answer."""
-    from agentflow.cli.show import render_trajectory
     from agentflow.trajectory import read_trajectory
 
-    render_trajectory(out, read_trajectory(trajectory), full=full)
+    traj = read_trajectory(trajectory)
+    if html is not None:
+        from agentflow.cli.show_html import write_trajectory_picture
+
+        write_trajectory_picture(traj, html)
+        return
+    from agentflow.cli.show import render_trajectory
+
+    render_trajectory(out, traj, full=full)
 
 
 def register(app: typer.Typer) -> None:

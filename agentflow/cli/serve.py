@@ -97,6 +97,10 @@ def serve_cmd(
     log_level: str = typer.Option(
         "info", "--log-level", metavar="LEVEL", help="uvicorn log level (warning hides the access log)."
     ),
+    source: list[str] | None = typer.Option(
+        None, "--source", metavar="SOURCE",
+        help="What runs search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus).",
+    ),
     agent_factory: str | None = typer.Option(
         None,
         "--agent-factory", metavar="MODULE:FUNCTION",
@@ -121,8 +125,10 @@ def serve_cmd(
     if agent_factory:
         agent = load_factory(agent_factory)(**options)
     else:
-        agent = Agent(store, llm=llm, embedder=embedder, graph=graph, chroma_url=chroma_url, **options)
-    agent.components.store  # noqa: B018 - open the store now: a missing one is a startup error
+        agent = Agent(store, llm=llm, embedder=embedder, graph=graph, chroma_url=chroma_url,
+                      sources=source or None, **options)
+    if "corpus" in agent.components.sources:
+        agent.components.store  # noqa: B018 - open the store now: a missing one is a startup error
     agent.threads  # noqa: B018 - connect now: a bad database is a startup error
     # Load the models before listening, so the first request does not wait for them.
     preload_embedder(console, agent.components.embedder)

@@ -106,6 +106,7 @@ def run_batch(
     progress: bool = True,
     console: Console | None = None,
     on_result: Callable[[str, str], None] | None = None,
+    sources: list[str] | None = None,
 ) -> BatchReport:
     """Run the first ``limit`` questions of ``dataset`` through an agent into ``out``.
 
@@ -113,7 +114,8 @@ def run_batch(
     resume), else ``deep_research``, ``$AGENTFLOW_LLM``/``local`` and ``auto``. ``store``
     reuses an open store (it must hold the dataset's corpus); by default the corpus is
     ingested into a store cached by content hash. ``on_result(question_id, status)`` is
-    called as each question finishes.
+    called as each question finishes. ``sources`` adds web sources next to the corpus
+    (``["corpus", "searxng:URL"]``; their pages are cached, so a re-run makes no requests).
     """
     from agentflow.agent.api import Agent
     from agentflow.agent.runner import package_versions
@@ -170,7 +172,7 @@ def run_batch(
     manifest.batches.append(record)
 
     agent = Agent(store, llm=llm_obj, embedder=emb, graph=graph, budget=budget, settings=settings,
-                  runs_dir=out_dir / RUNS)
+                  runs_dir=out_dir / RUNS, sources=sources)
     report = BatchReport(out=str(out_dir), total=len(examples), store=str(store.path),
                          store_built=built)
     todo = _pending(out_dir, examples, retry_errors, report)

@@ -4,7 +4,7 @@ self-contained HTML page (inline CSS and SVG; no scripts, no external resources)
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +172,8 @@ def _runs_table(runs: Sequence[RunScore], labels: list[str]) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _question_table(runs: Sequence[RunScore], labels: list[str]) -> str:
+def _question_table(runs: Sequence[RunScore], labels: list[str],
+                    pictures: Mapping[tuple[int, str], str] | None = None) -> str:
     by_run = [{q.id: q for q in r.questions} for r in runs]
     ids = list(dict.fromkeys(q.id for r in runs for q in r.questions))
     shown = ids[:MAX_QUESTION_ROWS]
@@ -181,8 +182,10 @@ def _question_table(runs: Sequence[RunScore], labels: list[str]) -> str:
     for qid in shown:
         first = next(b[qid] for b in by_run if qid in b)
         cells = []
-        for b in by_run:
+        for run_index, b in enumerate(by_run):
             q = b.get(qid)
+            href = (pictures or {}).get((run_index, qid))
+            picture = f" <a class=picture href=\"{_e(href)}\">picture</a>" if href else ""
             if q is None or not q.metrics:
                 cells.append(f"<td class=dim>{_e(q.status if q else 'not run')}</td>")
                 continue
@@ -195,7 +198,7 @@ def _question_table(runs: Sequence[RunScore], labels: list[str]) -> str:
             r5_text = "-" if r5 is None else f"{r5:.2f}"
             cells.append(f"<td>{mark} {_e(answer)}"
                          f"<br><span class=dim>{_e(q.status)}; R@5 {r5_text}; "
-                         f"{int(q.metrics.get('llm_calls') or 0)} calls</span></td>")
+                         f"{int(q.metrics.get('llm_calls') or 0)} calls</span>{picture}</td>")
         gold = " | ".join(first.gold_answers) if first.gold_answers else "(unanswerable)"
         rows.append(f"<tr><td>{_e(first.question)}<br><span class=dim>{_e(qid)}</span></td>"
                     f"<td>{_e(gold)}</td>{''.join(cells)}</tr>")
@@ -204,8 +207,10 @@ def _question_table(runs: Sequence[RunScore], labels: list[str]) -> str:
     return "<table class=questions>" + "".join(rows) + "</table>" + note
 
 
-def render_html(runs: Sequence[RunScore], *, title: str = "agentflow eval report") -> str:
-    """The whole report as one HTML string."""
+def render_html(runs: Sequence[RunScore], *, title: str = "agentflow eval report",
+                pictures: Mapping[tuple[int, str], str] | None = None) -> str:
+    """The whole report as one HTML string; ``pictures`` links questions to their
+    evidence pictures (:mod:`agentflow.picture.report_pictures`)."""
     from agentflow.scoring import plots
 
     labels = _labels(runs)
@@ -235,16 +240,22 @@ def render_html(runs: Sequence[RunScore], *, title: str = "agentflow eval report
          "that made at least i calls.</figcaption></figure>"),
         "<h2>Accuracy against cost</h2>", "<figure>", plots.accuracy_vs_cost(runs), "</figure>",
         "<h2>Questions</h2><details open><summary>Answers per question</summary>",
-        _question_table(runs, labels), "</details>",
+        _question_table(runs, labels, pictures), "</details>",
         "</body></html>",
     ]
     return "\n".join(parts)
 
 
 def write_html_report(runs: Sequence[RunScore], path: str | Path, *,
-                      title: str = "agentflow eval report") -> Path:
-    """Write :func:`render_html` to ``path`` (folders created) and return the path."""
+                      title: str = "agentflow eval report", pictures: bool = True) -> Path:
+    """Write :func:`render_html` to ``path`` (folders created) and return the path; with
+    ``pictures`` each question links to its evidence picture, written beside the report."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(runs, title=title), encoding="utf-8")
+    links = None
+    if pictures:
+        from agentflow.picture.report_pictures import write_report_pictures
+
+        links = write_report_pictures(runs, out, limit=MAX_QUESTION_ROWS)
+    out.write_text(render_html(runs, title=title, pictures=links), encoding="utf-8")
     return out

@@ -6,6 +6,8 @@
     POST /v1/chat/completions           ask (JSON or server-sent events); threads via X-Thread-Id
     GET  /v1/threads/{thread_id}        a thread's turns with their citations
     GET  /v1/runs/{run_id}/trajectory   a run's trajectory events as JSON
+    GET  /v1/runs/{run_id}/picture      a run's evidence picture (agentflow.picture) as JSON
+    GET  /picture.js                    the picture's drawing code (cytoscape.js bundled)
 
 Build one with :func:`create_app` (tests and embedding applications pass their own
 agent) or run ``agentflow serve``.
@@ -32,7 +34,7 @@ from agentflow.server.chat import THREAD_HEADER, ChatService
 from agentflow.server.errors import APIError, install_error_handlers
 from agentflow.server.limits import BodySizeLimit, ServerLimits
 from agentflow.server.request_guard import RequestGuard
-from agentflow.trajectory import read_trajectory
+from agentflow.trajectory import Trajectory, read_trajectory
 
 __all__ = ["create_app"]
 
@@ -128,8 +130,8 @@ def create_app(
             headers={THREAD_HEADER: thread_id},
         )
 
-    @app.get("/v1/runs/{run_id}/trajectory")
-    async def trajectory(run_id: str, request: Request) -> dict[str, Any]:
+    async def owned_trajectory(run_id: str, request: Request) -> tuple[str, Trajectory]:
+        """The run's thread id and trajectory, if the caller's key owns the run (else 404)."""
         owner = keys.owner(request.headers.get("authorization"))
         store = runner.agent.threads
         belongs = await asyncio.to_thread(store.thread_of_run, run_id)
@@ -145,12 +147,32 @@ def create_app(
                 "on this server (another server process ran it)",
                 code="run_not_found",
             ) from None
+        return belongs[0], traj
+
+    @app.get("/v1/runs/{run_id}/trajectory")
+    async def trajectory(run_id: str, request: Request) -> dict[str, Any]:
+        thread_id, traj = await owned_trajectory(run_id, request)
         return {
             "object": "trajectory",
             "run_id": run_id,
-            "thread_id": belongs[0],
+            "thread_id": thread_id,
             "events": traj.events,
             "skipped_lines": traj.skipped_lines,
         }
+
+    @app.get("/v1/runs/{run_id}/picture")
+    async def picture(run_id: str, request: Request) -> dict[str, Any]:
+        from agentflow.picture import evidence_picture
+
+        thread_id, traj = await owned_trajectory(run_id, request)
+        drawn = await asyncio.to_thread(evidence_picture, traj)
+        return {"object": "picture", "thread_id": thread_id, **drawn.model_dump(mode="json")}
+
+    @app.get("/picture.js", include_in_schema=False)
+    async def picture_js() -> Response:
+        from agentflow.picture import picture_script
+
+        return Response(picture_script(), media_type="text/javascript",
+                        headers={"Cache-Control": "max-age=3600"})
 
     return app

@@ -40,7 +40,7 @@ class Candidate(BaseModel):
     relation_hits: int = 0
 
 
-RELATION_FACTOR = 1.5
+RELATION_FACTOR = 1.0
 
 
 def sentences(text: str) -> list[str]:
@@ -59,7 +59,8 @@ def _parts(name: str) -> list[str]:
     pieces = [p for p in _CONNECTOR.split(name) if p]
     if len(pieces) > 1:
         # Only parts that are names themselves: "University of Krerdro" is one name.
-        out += [p for p in pieces if len(p.split()) >= 2]
+        # A one-word part counts when it names a country or region: "... Province of Zimbabwe".
+        out += [p for p in pieces if len(p.split()) >= 2 or is_country(p) or is_region(p)]
     words = name.split()
     if len(pieces) == 1 and len(words) >= 3:
         out += [" ".join(words[-2:]), " ".join(words[-3:])] if len(words) > 3 else [" ".join(words[-2:])]

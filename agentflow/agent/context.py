@@ -47,8 +47,13 @@ class ResearchSettings(BaseModel):
     #: The plan built in code from the question's nested phrases (agentflow.agent.decompose):
     #: the fallback under an invalid model plan, and for a small model the plan itself.
     clause_plan: bool = True
-    bridge_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
+    bridge_searches: int = 2
+    #: A step that depends on earlier ones is also searched with their runner-up answers.
+    alternate_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
+    #: The question's answer (a final step's) must sit in a sentence that states what is
+    #: asked; a bridge step may settle for the reader's grounded pick.
+    final_needs_support: bool = True
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.

@@ -45,6 +45,15 @@ _NOUN = rf"(?P<noun>(?:{_STOP}[a-z][\w'-]*\s+){{0,2}}{_STOP}[a-z][\w'-]*)"
 # A relative clause runs to the next comma or the end: "the river which X turns into, ...".
 _RELATIVE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rel>{_REL})\s+(?P<rest>(?:[^,]|,(?=\s*[A-Z#]))+)")
 # A relative clause without its marker: "the country Signmark is from".
+# A subject relative starts with its verb: "who directed", "which also published".
+_SUBJECT_RELATIVE = re.compile(r"(?:also\s+|first\s+)?[a-z]+(?:ed|ote|ung|ew|ade|ought|ave|an|on)\s+"
+                               r"(?:by\s+|in\s+|for\s+|to\s+)?(?=[A-Z#\"])")
+_OBJECT_RELATIVE_END = re.compile(
+    r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+[a-z]+(?:ed|ied|ote|ung|ew|ade|ought|orn))"
+    r"\s+(?:is|was|were|are|has|had)\b")
+# A bare relative whose subject is a name and verb a past tense: "the university X attended".
+_BARE_PAST = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+"
+                        r"[a-z]+(?:ed|ote|ung|ew|ade|ought)\b(?:\s+(?:at|in|for|with|to|from))?)")
 # It ends at its closing preposition when it has one ("... is part of" + the outer verb).
 _BARE_RELATIVE = re.compile(
     rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|[A-Z][^,]*?)\s+(?:is|was|are|were|has|had)\s"
@@ -59,6 +68,9 @@ _NAMING_NOUNS = frozenset(
 # "the east of X", "the rest of X": a direction or a part, not a thing to look up.
 _NOT_HOPS = frozenset("east west north south rest end beginning middle side top bottom part "
                       "half number name".split())
+# A title that runs on past a possessive: "Mouthfeansu's Ember".
+_POSSESSIVE_TITLE = re.compile(r"'s(?:\s+[A-Z][\w-]*)+")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+|and\s+|for\s+)?[A-Z][\w'’-]*)*")
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4
@@ -76,9 +88,13 @@ def _leading_name(text: str) -> str | None:
     for name in _names(text):
         for candidate in (name, f"the {name}"):
             if text.startswith(candidate) or text.lower().startswith(candidate.lower()):
-                return text[: len(candidate)]
+                title = _POSSESSIVE_TITLE.match(text, len(candidate))
+                return text[: title.end() if title else len(candidate)]
         break
-    return None
+    # The extractor drops a leading capitalised function word ("Beyond Stulroudran"):
+    # a run of capitalised words is a name too.
+    run = _CAPITALISED_RUN.match(text)
+    return run.group(0) if run else None
 
 
 def _ask(noun: str, body: str) -> str:
@@ -104,11 +120,30 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
         tail = text[start:]
         rel = _RELATIVE.match(tail)
         if rel and (REF.search(rel.group("rest")) or _names(rel.group("rest"))):
-            found.append((start, start + rel.end(), _ask(rel.group("noun"), f"{rel.group('rel')} {rel.group('rest')}")))
+            body = rel.group("rest")
+            subject = _SUBJECT_RELATIVE.match(body)
+            if subject and rel.group("rel").split()[-1] in {"who", "which", "that"}:
+                # "the person who directed X studied ...": the clause is the verb and its
+                # object name; what follows belongs to the outer clause.
+                name = _leading_name(body[subject.end():])
+                if name and body[subject.end() + len(name):].strip():
+                    body = body[: subject.end() + len(name)]
+            else:
+                # "where #1 studied is based": the clause ends at its own verb when the
+                # outer clause's verb follows it.
+                verb = _OBJECT_RELATIVE_END.match(body)
+                if verb:
+                    body = body[: verb.end("clause")]
+            end = start + rel.start("rest") + len(body)
+            found.append((start, end, _ask(rel.group("noun"), f"{rel.group('rel')} {body}")))
             continue
         bare = _BARE_RELATIVE.match(tail)
         if bare and bare.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
             found.append((start, start + bare.end(), _ask(bare.group("noun"), f"that {bare.group('rest')}")))
+            continue
+        past = _BARE_PAST.match(tail)
+        if past and past.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+            found.append((start, start + past.end(), _ask(past.group("noun"), f"that {past.group('rest')}")))
             continue
         of = _OF.match(tail)
         if of and of.group("noun").split()[-1] not in _NAMING_NOUNS | _NOT_HOPS:

@@ -58,8 +58,8 @@ def _bridge_queries(sq: dict[str, Any], hits: list[SearchHit], ctx: RunContext,
 def _alternate_queries(sq: dict[str, Any], ctx: RunContext,
                        sub_questions: list[dict[str, Any]]) -> list[str]:
     """The step again with each dependency's runner-up answers in place of its pick
-    (a beam of width ``bridge_searches + 1`` over the chain; empty without dependencies)."""
-    n = ctx.settings.bridge_searches
+    (a beam of width ``alternate_searches + 1`` over the chain; empty without dependencies)."""
+    n = ctx.settings.alternate_searches
     if n <= 0 or not sq["depends_on"]:
         return []
     by_id = {s["id"]: s for s in sub_questions}

@@ -20,14 +20,20 @@ from agentflow.agent.budget import search_budget_left
 from agentflow.agent.context import RunContext, context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Verdict
-from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState
+from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState, final_steps
 from agentflow.agent.steps import traced
 
 ANSWERED_V, AGAIN, UNANSWERABLE_V = "answered", "search_again", "unanswerable"
 
 
-def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None) -> str:
-    """The verdict for one round, from the reading and the critic's word (pure)."""
+def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None,
+           final: bool = False) -> str:
+    """The verdict for one round, from the reading and the critic's word (pure).
+
+    ``final`` marks a step whose answer is the question's answer: it must be stated by
+    its sentence (supported), since answering it from a stray span is exactly the
+    over-confident answer a refusal exists to prevent.
+    """
     answer = reading.get("answer") or ""
     supported = bool(answer) and bool(reading.get("grounded")) and bool(reading.get("supported"))
     if supported:
@@ -37,7 +43,7 @@ def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None) -> 
     # Searching is over: a grounded span whose sentence does not echo the relation is
     # still the best the evidence holds for a bridge; refusing it would end the chain.
     return ANSWERED_V if answer and reading.get("grounded") and reading.get("source") == "reader" \
-        else UNANSWERABLE_V
+        and not final else UNANSWERABLE_V
 
 
 def _strength(reading: dict[str, Any]) -> tuple[bool, bool]:
@@ -68,8 +74,10 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                               sub_question=sq["id"], max_tokens=60,
                               question=sq["resolved"] or sq["text"],
                               answer=answer, facts=reading.get("facts", [])[:3])
+    final = ctx.settings.final_needs_support and any(
+        s["id"] == sq["id"] for s in final_steps(sub_questions))
     decision = decide(reading, can_search=can_search,
-                      critic=llm_verdict.verdict if llm_verdict else None)
+                      critic=llm_verdict.verdict if llm_verdict else None, final=final)
     if decision == AGAIN:
         if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in

@@ -1,0 +1,84 @@
+"""The clause plan: sub-questions peeled from a question's nested phrases, in code."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentflow.agent.candidates import answer_candidates, asked_noun
+from agentflow.agent.decompose import clause_plan
+from agentflow.agent.gazetteer import is_country, is_region
+from agentflow.agent.state import validate_plan
+
+
+def _steps(question: str) -> list[tuple[str, list[int]]]:
+    plan = clause_plan(question)
+    assert plan is not None, question
+    return [(s.question, s.depends_on) for s in plan.sub_questions]
+
+
+def test_relative_clause_is_the_first_hop() -> None:
+    assert _steps("What is the name of the lake in the country where the Vormel River is found?") == [
+        ("Which country where the Vormel River is found?", []),
+        ("What is the name of the lake in #1?", [1]),
+    ]
+
+
+def test_nested_phrases_peel_innermost_first() -> None:
+    steps = _steps("Who was in charge of the country where the composer of Harbentide was a citizen?")
+    assert steps == [
+        ("Who is the composer of Harbentide?", []),
+        ("Which country where #1 was a citizen?", [1]),
+        ("Who was in charge of #2?", [2]),
+    ]
+
+
+def test_possessive_and_bare_relative() -> None:
+    assert _steps("What kind of ship sank near Oda Lerrin's birthplace?")[0] == (
+        "Which birthplace of Oda Lerrin?", [])
+    assert _steps("What currency predated the crown in the country Telvane is from?") == [
+        ("Which country that Telvane is from?", []),
+        ("What currency predated the crown in #1?", [1]),
+    ]
+
+
+def test_a_clause_ends_at_a_comma_but_not_inside_a_name() -> None:
+    steps = _steps("What county borders the county in which Pellow, West Varna is located?")
+    assert steps[0][0] == "Which county in which Pellow, West Varna is located?"
+    steps = _steps("Besides the continent of the river which the Ostra River turns into, where did Quen trade?")
+    assert steps[0][0] == "Which river which the Ostra River turns into?"
+    assert steps[-1][0] == "Besides #2, where did Quen trade?"
+
+
+@pytest.mark.parametrize("question", [
+    "Who is the wife of Tomas Verrel?",  # one hop: nothing to peel
+    "When was Harbentide written?",
+    "Is Ostrelle larger than Melira?",
+    "What is a term for the city of Ostrelle?",  # "city of X" names a place, it is not a hop
+])
+def test_one_hop_questions_have_no_clause_plan(question: str) -> None:
+    assert clause_plan(question) is None
+
+
+def test_clause_plans_pass_the_plan_checks() -> None:
+    question = "In what county is the city where Dara Voss was born?"
+    plan = clause_plan(question)
+    assert plan is not None and validate_plan(plan, question, 4) is None
+
+
+def test_gazetteer_knows_countries_and_states() -> None:
+    assert is_country("Zimbabwe") and is_country("the United States") and is_country("South Korea")
+    assert not is_country("Matabeleland South") and is_region("Tennessee")
+
+
+def test_candidates_prefer_the_kind_asked_for() -> None:
+    assert asked_noun("Which county in which Pellow is located?") == "county"
+    assert asked_noun("What is the name of the lake in Vormel?") == "lake"
+    assert asked_noun("Who founded Vormel?") is None
+    passages = [{"id": "p1", "title": "Vormel River", "text": (
+        "The Vormel River flows through Kaldra District and Matabel Province of Zimbabwe. "
+        "It was mapped by Croatian surveyors.")}]
+    best = answer_candidates(passages, "Which country where the Vormel River is found?")
+    assert best[0].text == "Zimbabwe"
+    assert all(c.text != "Croatian" for c in best)  # a demonym is not a name
+    passages = [{"id": "p2", "title": "Pellow", "text": "Pellow is a town in Arden and in Marrow County."}]
+    assert answer_candidates(passages, "Which county in which Pellow is located?")[0].text == "Marrow County"

@@ -5,11 +5,13 @@ runs the same way."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentflow.agent.budget import Budget
 from agentflow.agent.context import ResearchSettings, RunContext
+from agentflow.agent.run_config import RunConfig
 from agentflow.config import default_llm_spec
 from agentflow.trajectory import TrajectoryRecorder
 
@@ -106,7 +108,20 @@ class Components:
         )
 
 
-def context_from_env() -> RunContext:
-    """A context built from ``AGENTFLOW_*`` settings only (used under LangGraph tooling)."""
-    store = os.environ.get("AGENTFLOW_STORE")
-    return Components(store=Path(store) if store else None).context()
+_components: dict[tuple[Any, ...], Components] = {}
+_components_lock = threading.Lock()
+
+
+def components_for(config: RunConfig) -> Components:
+    """The process's :class:`Components` for ``config``: built on first use and shared by
+    every run with the same :meth:`RunConfig.client_key` (models load once per process;
+    runs with different stores or models never share clients)."""
+    key = config.client_key()
+    with _components_lock:
+        found = _components.get(key)
+        if found is None:
+            found = Components(llm=config.llm, store=Path(config.store) if config.store else None,
+                               embedder=config.embedder, chroma_url=config.chroma_url,
+                               mode=config.mode, use_corpus_graph=config.corpus_graph)
+            _components[key] = found
+        return found

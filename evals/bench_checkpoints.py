@@ -52,7 +52,11 @@ def db_size(db: Path) -> int:
 
 def memory_db_bytes(db: Path) -> int:
     """The size of the memory store beside ``db`` (0 where memory lives in the checkpoints)."""
-    path = db.with_name(db.stem + "-memory.sqlite")
+    try:
+        from agentflow.agent.runner import memory_path
+    except ImportError:  # agentflow before memory left the checkpoints
+        return 0
+    path = memory_path(db)
     return db_size(path) if path.exists() else 0
 
 

@@ -12,7 +12,14 @@ Checkpoints are written synchronously (LangGraph ``durability="sync"``): a step 
 disk before the next one starts. SQLite runs in WAL mode and waits up to
 ``$AGENTFLOW_CHECKPOINT_BUSY_S`` (default 120 s) for a lock another process holds,
 so a busy database delays a run instead of failing it. ``checkpoint_db=`` puts every
-run's checkpoints in one database instead (``agentflow serve --checkpointer``).
+run's checkpoints in one database instead (``agentflow serve --checkpointer``), and
+``checkpoint_db="postgres:DSN"`` puts them in PostgreSQL (``langgraph-checkpoint-postgres``),
+so several server processes share runs.
+
+A run's memory graph lives beside its checkpoints, in a LangGraph store (``memory.sqlite``,
+``<name>-memory.sqlite`` beside a shared database, or PostgreSQL), as a snapshot per turn
+plus a delta per step (:mod:`agentflow.agent.memory_store`); the checkpoints carry only
+a reference. ``resume`` restores the run's own budget and settings from ``run.json``.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from agentflow.agent.memory_store import StoreMemory
 from agentflow.agent.outcome import RunResult, package_versions, sub_question_report
 from agentflow.agent.run_config import RunConfig
 from agentflow.config import runs_dir
-from agentflow.errors import ConfigError, UserError
+from agentflow.errors import ConfigError, DependencyMissingError, UserError
 from agentflow.trajectory import TrajectoryRecorder
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -110,6 +117,39 @@ def sqlite_checkpointer(path: Path) -> Any:
         return _checkpointers[key]
 
 
+def postgres_dsn(spec: str | Path | None) -> str | None:
+    """The DSN of a ``postgres:DSN`` (or ``postgresql:DSN``) spec, else None."""
+    text = str(spec) if isinstance(spec, str) else ""
+    for prefix in ("postgres:", "postgresql:"):
+        if text.startswith(prefix) and not text.startswith(prefix + "//"):
+            return text[len(prefix):]
+    return text if text.startswith(("postgres://", "postgresql://")) else None
+
+
+def postgres_persistence(dsn: str) -> tuple[Any, Any]:
+    """One PostgresSaver (run checkpoints) and one PostgresStore (memory graphs) per DSN
+    per process, over one connection pool, so several server processes share runs."""
+    key = "postgres:" + dsn
+    with _checkpointer_lock:
+        if key not in _checkpointers:
+            try:
+                from langgraph.checkpoint.postgres import PostgresSaver
+                from langgraph.store.postgres import PostgresStore
+                from psycopg.rows import dict_row
+                from psycopg_pool import ConnectionPool
+            except ImportError as exc:
+                raise DependencyMissingError(
+                    "run checkpoints in PostgreSQL need langgraph-checkpoint-postgres: "
+                    "pip install 'agentflow[server]'") from exc
+            pool = ConnectionPool(dsn, min_size=1, max_size=8, open=True,
+                                  kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
+            saver, store = PostgresSaver(pool), PostgresStore(pool)
+            saver.setup()
+            store.setup()
+            _checkpointers[key] = (saver, store)
+        return _checkpointers[key]
+
+
 def sqlite_memory_store(path: Path) -> Any:
     """One SqliteStore (the runs' memory graphs) per shared database file per process."""
     from langgraph.store.sqlite import SqliteStore
@@ -143,15 +183,24 @@ class Runner:
         self.budget = budget or Budget()
         self.settings = settings or ResearchSettings()
         self.runs = Path(runs) if runs else runs_dir()
-        #: One database for every run, or None: each run has its own in its folder.
-        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db else None
+        #: PostgreSQL holding every run's checkpoints and memory (``postgres:DSN``), or None.
+        self.checkpoint_dsn = postgres_dsn(checkpoint_db)
+        #: One SQLite database for every run, or None: each run has its own in its folder.
+        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db and not self.checkpoint_dsn else None
         self._builder = graph_builder(graph)()
-        self._shared = (
-            self._builder.compile(checkpointer=sqlite_checkpointer(self.checkpoint_db),
-                                  store=sqlite_memory_store(memory_path(self.checkpoint_db)))
-            if self.checkpoint_db
-            else None
-        )
+        self._shared = None
+        if self.checkpoint_dsn:
+            saver, store = postgres_persistence(self.checkpoint_dsn)
+            self._shared = self._builder.compile(checkpointer=saver, store=store)
+        elif self.checkpoint_db:
+            self._shared = self._builder.compile(checkpointer=sqlite_checkpointer(self.checkpoint_db),
+                                                 store=sqlite_memory_store(memory_path(self.checkpoint_db)))
+
+    def has_checkpoint(self, run_id: str) -> bool:
+        """Whether run ``run_id`` has a checkpoint database (or rows in PostgreSQL)."""
+        if self.checkpoint_dsn:
+            return self._shared.checkpointer.get_tuple({"configurable": {"thread_id": run_id}}) is not None
+        return self.checkpoint_path(run_id).exists()
 
     def checkpoint_path(self, run_id: str) -> Path:
         """The checkpoint database of run ``run_id``."""
@@ -221,7 +270,7 @@ class Runner:
         budget, settings = saved_run_config(meta)
         recorder = TrajectoryRecorder(meta["trajectory"], run_id)
         config = {"configurable": {"thread_id": run_id}}
-        if not self.checkpoint_path(run_id).exists():
+        if not self.has_checkpoint(run_id):
             raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
         with self._graph(run_id) as graph:
             snapshot = graph.get_state(config)

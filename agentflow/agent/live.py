@@ -47,6 +47,19 @@ def _build(config: RunConfig) -> RunContext:
     return ctx
 
 
+#: Live contexts one configuration object keeps (a caller may pass the same object to
+#: many runs); the oldest go first.
+MAX_LIVE = 64
+_ANY_RUN = "*"
+
+
+def _run_key(runtime: Any) -> str:
+    info = getattr(runtime, "execution_info", None)
+    if info is None:
+        return "-"
+    return f"{info.thread_id or '-'}/{info.run_id or '-'}"
+
+
 def context_of(runtime: Any) -> RunContext:
     """The live context of the run a node call belongs to (see the module docstring)."""
     raw = getattr(runtime, "context", None)
@@ -54,10 +67,16 @@ def context_of(runtime: Any) -> RunContext:
         ctx = raw
     else:
         config = _config_of(raw)
+        key = _run_key(runtime)
         with _attach_lock:
-            if config._live is None:
-                config._live = _build(config)
-            ctx = config._live
+            lives: dict[str, RunContext] = config._live
+            ctx = lives.get(_ANY_RUN) or lives.get(key)
+            if ctx is None:
+                # Keyed by thread and run: one configuration object passed to two
+                # concurrent runs still gives each its own context (and memory cache).
+                ctx = lives[key] = _build(config)
+                while len(lives) > MAX_LIVE:
+                    lives.pop(next(iter(lives)))
     store = getattr(runtime, "store", None)
     if ctx.memory_store is None and store is not None:
         ctx.memory_store = StoreMemory(store)
@@ -68,9 +87,10 @@ def context_of(runtime: Any) -> RunContext:
 
 
 def attach(config: RunConfig, ctx: RunContext) -> RunConfig:
-    """``config`` carrying ``ctx`` as its run's live context (agentflow's runner)."""
+    """``config`` carrying ``ctx`` as the live context of the one run it is passed to
+    (agentflow's runner builds a configuration object per run)."""
     ctx.config = config
-    config._live = ctx
+    config._live[_ANY_RUN] = ctx
     return config
 
 

@@ -58,9 +58,9 @@ class RunConfig(BaseModel):
                                          "(None: <AGENTFLOW_HOME>/runs)")
     trajectory: bool = Field(True, description="write a trajectory for runs under LangGraph tooling")
 
-    # The live per-run context built from this configuration on a node's first call
-    # (agentflow.agent.live). Private: never serialised, never part of the schema.
-    _live: Any = PrivateAttr(default=None)
+    # The live per-run contexts built from this configuration on a node's first call,
+    # by thread and run (agentflow.agent.live). Private: never serialised, not in the schema.
+    _live: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def client_key(self) -> tuple[Any, ...]:
         """What identifies the long-lived clients this configuration needs: two

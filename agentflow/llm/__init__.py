@@ -9,6 +9,7 @@ neither ``openai`` nor ``llama_cpp``.
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import ConfigError
@@ -71,7 +72,10 @@ def resolve_llm(spec: str | LLM | None = None, **options: Any) -> LLM:
         return LocalLlama(rest.strip() or None, **options)
     if prefix == "scripted":
         if rest.strip() and "fn" not in options and "responses" not in options:
-            options = {**options, "fn": _response_fn(text, rest.strip()), "name": "scripted"}
+            llm = ScriptedLLM(fn=_response_fn(text, rest.strip()), **options)
+            # Named by a string, it serves a whole server process: keep the latest calls only.
+            llm.calls = deque(maxlen=64)  # type: ignore[assignment]
+            return llm
         return ScriptedLLM(**options)
     raise ConfigError(_unknown_message(text, prefix))
 

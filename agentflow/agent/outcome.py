@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agentflow.agent.budget import new_usage
+from agentflow.agent.budget import RunUsage, new_usage
 from agentflow.agent.citations import ERROR
 
 
@@ -34,7 +34,7 @@ class RunResult(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         """The documented ``--json`` shape."""
-        u = self.usage
+        u = RunUsage.model_validate(self.usage)
         return {
             "answer": self.answer,
             "status": self.status,
@@ -42,11 +42,11 @@ class RunResult(BaseModel):
             "sub_questions": self.sub_questions,
             "evidence": self.evidence,
             "usage": {
-                "llm_calls": u.get("llm_calls", 0),
-                "prompt_tokens": u.get("prompt_tokens", 0),
-                "completion_tokens": u.get("completion_tokens", 0),
-                "searches": u.get("searches", 0),
-                "seconds": round(u.get("seconds", 0.0), 3),
+                "llm_calls": u.llm_calls,
+                "prompt_tokens": u.prompt_tokens,
+                "completion_tokens": u.completion_tokens,
+                "searches": u.searches,
+                "seconds": round(u.seconds, 3),
             },
             "trajectory": self.trajectory,
             "run_id": self.run_id,

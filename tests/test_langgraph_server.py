@@ -86,6 +86,8 @@ def server(tmp_path: Path, repo_root: Path, loopback: None) -> Iterator[tuple[st
                 pytest.fail("langgraph dev did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-3000:])
             time.sleep(0.25)
         yield url, runs
+        # No license key and no LangSmith key: the server's metadata beacon never starts.
+        assert "skipping metadata loop" in (tmp_path / "server.log").read_text(errors="replace")
     finally:
         proc.terminate()
         try:

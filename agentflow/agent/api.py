@@ -78,7 +78,7 @@ class Agent:
         *,
         llm: str | LLM | None = None,
         embedder: str | Embedder | None = None,
-        graph: str = "deep_research",
+        graph: str | Callable[[], Any] = "deep_research",
         budget: Budget | None = None,
         settings: ResearchSettings | None = None,
         tools: list[SearchTool] | None = None,

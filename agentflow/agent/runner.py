@@ -170,7 +170,7 @@ class Runner:
         self,
         components: Components,
         *,
-        graph: str = "deep_research",
+        graph: str | Callable[[], Any] = "deep_research",
         budget: Budget | None = None,
         settings: ResearchSettings | None = None,
         checkpoint_db: str | Path | None = None,
@@ -179,7 +179,10 @@ class Runner:
         from agentflow.graphs.registry import graph_builder
 
         self.components = components
-        self.graph_name = graph
+        # A graph name (``deep_research``, ``rag``, ``react``) or a builder of one's own:
+        # a function returning an uncompiled StateGraph over agentflow's nodes.
+        builder = graph_builder(graph) if isinstance(graph, str) else graph
+        self.graph_name = graph if isinstance(graph, str) else getattr(graph, "__module__", "custom").rsplit(".", 1)[-1]
         self.budget = budget or Budget()
         self.settings = settings or ResearchSettings()
         self.runs = Path(runs) if runs else runs_dir()
@@ -187,7 +190,7 @@ class Runner:
         self.checkpoint_dsn = postgres_dsn(checkpoint_db)
         #: One SQLite database for every run, or None: each run has its own in its folder.
         self.checkpoint_db = Path(checkpoint_db) if checkpoint_db and not self.checkpoint_dsn else None
-        self._builder = graph_builder(graph)()
+        self._builder = builder()
         self._shared = None
         if self.checkpoint_dsn:
             saver, store = postgres_persistence(self.checkpoint_dsn)

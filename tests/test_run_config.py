@@ -96,3 +96,23 @@ def test_a_graph_without_a_store_keeps_memory_in_the_state(demo_env: Path) -> No
 
     state = graph.invoke({"question": QUESTION})
     assert state["status"] and state["usage"]["searches"] == 1
+
+
+def test_a_failed_langgraph_run_still_ends_its_trajectory(demo_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import agentflow.llm
+    from agentflow.errors import BackendResponseError
+    from agentflow.graphs.deep_research import build
+    from agentflow.llm.scripted import ScriptedLLM
+
+    broken = ScriptedLLM([BackendResponseError("the backend is down")])
+    monkeypatch.setattr(agentflow.llm, "resolve_llm", lambda spec=None, **options: broken)
+    graph = build().compile(checkpointer=InMemorySaver(), store=InMemoryStore())
+    with pytest.raises(BackendResponseError):
+        graph.invoke({"question": QUESTION}, {"configurable": {"thread_id": "t"}},
+                     context={"llm": "broken-for-this-test"})
+    (path,) = (demo_env / "runs").glob("*/trajectory.jsonl")
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["type"] for e in events[-2:]] == ["error", "final"]
+    assert events[-1]["status"] == "error" and "the backend is down" in events[-1]["error"]

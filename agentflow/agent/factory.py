@@ -120,7 +120,7 @@ def components_for(config: RunConfig) -> Components:
     with _components_lock:
         found = _components.get(key)
         if found is None:
-            found = Components(llm=config.llm, store=Path(config.store) if config.store else None,
+            found = Components(llm=config.llm, store=Path(key[1]),
                                embedder=config.embedder, chroma_url=config.chroma_url,
                                mode=config.mode, use_corpus_graph=config.corpus_graph)
             _components[key] = found

@@ -118,12 +118,20 @@ def start_trajectory(ctx: RunContext, run_id: str, question: str, *, graph: str 
                         seeded_memory=False)
 
 
-def finish_trajectory(ctx: RunContext, state: dict[str, Any], update: dict[str, Any]) -> None:
+def finish_trajectory(ctx: RunContext, state: dict[str, Any], update: dict[str, Any], *,
+                      error: str | None = None) -> None:
     """Record ``final`` and close the trajectory (runs under LangGraph tooling)."""
     merged = {**state, **update}
     ctx.recorder.record("final", answer=merged.get("answer", ""), status=merged.get("status", ""),
                         citations=merged.get("citations") or [], sub_questions=sub_question_report(merged),
                         evidence=merged.get("evidence") or [], retrieved_ids=merged.get("retrieved") or [],
                         usage=merged.get("usage") or {}, removed_citations=merged.get("removed_citations") or [],
-                        error=None)
+                        error=error)
     ctx.recorder.close()
+
+
+def fail_trajectory(ctx: RunContext, state: dict[str, Any], error: BaseException) -> None:
+    """Record the error that ended a run under LangGraph tooling, then its ``final``."""
+    message = f"{type(error).__name__}: {error}"
+    ctx.recorder.record("error", message=str(error), error_type=type(error).__name__)
+    finish_trajectory(ctx, state, {"status": "error", "answer": ""}, error=message)

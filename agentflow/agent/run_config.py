@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from agentflow.agent.budget import Budget
 from agentflow.agent.context import ResearchSettings
+from agentflow.config import resolve_store_dir
 
 
 def _env(name: str) -> str | None:
@@ -65,4 +66,7 @@ class RunConfig(BaseModel):
     def client_key(self) -> tuple[Any, ...]:
         """What identifies the long-lived clients this configuration needs: two
         configurations with the same key share one LLM, store and tool set."""
-        return (self.llm, self.store, self.chroma_url, self.embedder, self.mode, self.corpus_graph)
+        # The store as a resolved folder: "no store" means the default under the
+        # current AGENTFLOW_HOME, which tests (and users) may change within a process.
+        store = str(resolve_store_dir(self.store))
+        return (self.llm, store, self.chroma_url, self.embedder, self.mode, self.corpus_graph)

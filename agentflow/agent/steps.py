@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agentflow.agent.live import context_of, finish_trajectory
+from agentflow.agent.live import context_of, fail_trajectory, finish_trajectory
 
 Node = Callable[[Any, Any], dict[str, Any]]
 #: The nodes that end a run in every graph (their end closes a LangGraph run's trajectory).
@@ -28,7 +28,12 @@ def traced(name: str) -> Callable[[Node], Node]:
             ctx.recorder.record("step_start", node=name, sub_question=sq)
             ctx.progress(type="step", node=name, sub_question=sq)
             started = time.perf_counter()
-            update = fn(state, runtime)
+            try:
+                update = fn(state, runtime)
+            except Exception as exc:
+                if ctx.owns_trajectory:  # agentflow's runner records its own runs' errors
+                    fail_trajectory(ctx, dict(state), exc)
+                raise
             seconds = time.perf_counter() - started
             usage = update.get("usage") or state.get("usage")
             if usage is not None:

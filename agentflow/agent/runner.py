@@ -306,8 +306,9 @@ class Runner:
                      recorder: TrajectoryRecorder, on_event: EventSink | None, budget: Budget,
                      settings: ResearchSettings) -> RunResult:
         sink = on_event or (lambda event: None)
-        ctx = self.components.context(budget=budget, settings=settings, recorder=recorder,
-                                      emit=lambda e: sink({"run_id": run_id, **e}))
+        # Progress reaches the sink through LangGraph's custom stream, read below: a sink
+        # that raises (a cancelled run) stops the iteration, which stops the run.
+        ctx = self.components.context(budget=budget, settings=settings, recorder=recorder)
         ctx.llm = JournaledLLM(ctx.llm, CallJournal(self.runs / run_id / JOURNAL_FILE))
         ctx.memory_store = StoreMemory(graph.store)
         context = attach(RunConfig(budget=budget, settings=settings), ctx)
@@ -318,7 +319,12 @@ class Runner:
             previous = graph.get_state(config).values or {}
             spent = float((previous.get("usage") or {}).get("seconds", 0.0))
             ctx.deadline = time.monotonic() + max(0.0, budget.max_seconds - spent)
-            state = dict(graph.invoke(initial, config, context=context, durability=DURABILITY) or {})
+            for mode, chunk in graph.stream(initial, config, context=context, durability=DURABILITY,
+                                            stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    sink({"run_id": run_id, **chunk})
+                else:
+                    state = dict(chunk or {})
         except Exception as exc:  # noqa: BLE001 - every run ends with a status; the error is kept
             error = exc
         try:

@@ -52,6 +52,8 @@ def _memory(state: ResearchState, ctx: RunContext, thread: str, run_id: str) -> 
             ref = {**memory, "run": run_id}
         else:
             ref = ctx.memory_store.start(thread, run_id, data, memory["rev"])
+            # The new snapshot holds everything the previous turn wrote.
+            ctx.memory_store.forget(memory, snapshot=memory["base"] != ref["base"])
         return {"memory": ref, "memory_rev": ref["rev"]}
     ref = ctx.memory_store.start(thread, run_id, memory or None, rev)
     return {"memory": ref, "memory_rev": rev}

@@ -11,6 +11,12 @@ Layout in the store (labels never contain ``.``, which LangGraph namespaces forb
     ("agentflow", "memory", <thread>, <run>)   "delta-<rev>"      {"nodes": [...], "edges": [...],
                                                                   "removed_nodes": [...], "removed_edges": [...]}
 
+Retention: when a thread's next turn has written its snapshot, the previous turn's
+snapshot and deltas are deleted (so a thread holds one snapshot plus the current run's
+deltas, and an old checkpoint of an earlier turn can no longer be replayed with its
+memory); agentflow's runner deletes a finished run's memory (its result carries the
+graph to the thread store).
+
 Without a store (a graph compiled by hand with no ``store=``) the state carries the
 node-link JSON itself, as before: :func:`is_ref` tells the two apart.
 """
@@ -141,3 +147,12 @@ class StoreMemory:
         delta, now = graph_delta(before, after)
         self.store.put((*ref["namespace"], ref["run"]), f"delta-{rev:08d}", delta, index=False)
         return {**ref, "rev": rev}, now
+
+    def forget(self, ref: MemoryRef, *, snapshot: bool = True) -> None:
+        """Delete the run's deltas (and, with ``snapshot``, the snapshot it started from):
+        once a later snapshot or the caller holds the graph, they are dead weight."""
+        run_ns = (*ref["namespace"], ref["run"])
+        for rev in range(ref["base"] + 1, ref["rev"] + 1):
+            self.store.delete(run_ns, f"delta-{rev:08d}")
+        if snapshot:
+            self.store.delete(tuple(ref["namespace"]), f"snapshot-{ref['base']:08d}")

@@ -42,7 +42,7 @@ from agentflow.agent.factory import Components
 from agentflow.agent.journal import CallJournal, JournaledLLM
 from agentflow.agent.live import attach
 from agentflow.agent.memory_io import memory_json
-from agentflow.agent.memory_store import StoreMemory
+from agentflow.agent.memory_store import StoreMemory, is_ref
 from agentflow.agent.outcome import RunResult, package_versions, sub_question_report
 from agentflow.agent.run_config import RunConfig
 from agentflow.config import runs_dir
@@ -335,6 +335,10 @@ class Runner:
                                     "reporting the state the run returned")
         try:
             memory = memory_json(state, ctx)
+            if error is None and state.get("status") and is_ref(state.get("memory")):
+                # A finished run's graph goes to the caller (and a thread's store) with the
+                # result; only an unfinished run needs it kept here, for resume.
+                ctx.memory_store.forget(state["memory"])
         except Exception as exc:  # noqa: BLE001 - the answer matters more than the memory
             memory = None
             recorder.record("note", node="runner", kind="memory",

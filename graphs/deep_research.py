@@ -15,10 +15,12 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from agentflow.agent.answer import answer
-from agentflow.agent.context import RunContext
+from agentflow.agent.intake import intake
 from agentflow.agent.plan import plan
 from agentflow.agent.read import read
 from agentflow.agent.routing import after_select, after_verify, select
+from agentflow.agent.run_config import RunConfig
+from agentflow.agent.run_input import ResearchInput
 from agentflow.agent.search import search
 from agentflow.agent.state import ResearchState
 from agentflow.agent.verify import verify
@@ -28,14 +30,16 @@ NAME = "deep_research"
 
 def build() -> StateGraph:
     """The uncompiled graph (compile it with a checkpointer of your choice)."""
-    g = StateGraph(ResearchState, context_schema=RunContext)
+    g = StateGraph(ResearchState, input_schema=ResearchInput, context_schema=RunConfig)
     g.add_node("plan", plan)
     g.add_node("select", select)
     g.add_node("search", search)
     g.add_node("read", read)
     g.add_node("verify", verify)
     g.add_node("answer", answer)
-    g.add_edge(START, "plan")
+    g.add_node("intake", intake)
+    g.add_edge(START, "intake")
+    g.add_edge("intake", "plan")
     g.add_edge("plan", "select")
     g.add_conditional_edges("select", after_select, {"search": "search", "answer": "answer"})
     g.add_edge("search", "read")

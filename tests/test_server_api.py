@@ -379,7 +379,7 @@ def test_serve_refuses_to_listen_beyond_loopback_without_a_key(
         "checkpoint_db": Path("/data/af.sqlite"),
     }
     assert persistence("postgres:postgresql://u@h/db") == {
-        "threads": "postgres:postgresql://u@h/db"
+        "threads": "postgres:postgresql://u@h/db", "checkpoint_db": "postgres:postgresql://u@h/db"
     }
     bad = CliRunner().invoke(app, ["serve", "--checkpointer", "redis://x"])
     assert bad.exit_code == 2 and "use sqlite:PATH or postgres:DSN" in bad.output

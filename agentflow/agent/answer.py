@@ -17,9 +17,10 @@ from agentflow.agent.citations import (
     rank_evidence,
     resolve_citations,
 )
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
 from agentflow.agent.grounding import is_grounded, is_non_answer, supporting_passages
 from agentflow.agent.injection import passage_reason
+from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory
 from agentflow.agent.schemas import FinalAnswer
 from agentflow.agent.state import ANSWERED as SQ_ANSWERED

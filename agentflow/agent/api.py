@@ -49,9 +49,11 @@ __all__ = ["Agent", "AsyncAgent", "RunCancelledError", "RunHandle", "RunResult"]
 class _CancelSignal(BaseException):
     """Raised from the progress sink to stop a cancelled run at its next event.
 
-    A BaseException on purpose: the run context swallows ``Exception`` from progress
-    sinks (a broken sink must not break a run), and this one must get through. It
-    never leaves :meth:`Agent.ask`, which turns it into :class:`RunCancelledError`.
+    The runner reads progress from LangGraph's custom stream and calls the sink between
+    events, so raising here stops the iteration, which stops the run (after the node in
+    flight). A BaseException on purpose: the runner turns every ``Exception`` into a
+    result with status ``error``, and this one must get through. It never leaves
+    :meth:`Agent.ask`, which turns it into :class:`RunCancelledError`.
     """
 
 
@@ -80,7 +82,7 @@ class Agent:
         *,
         llm: str | LLM | None = None,
         embedder: str | Embedder | None = None,
-        graph: str = "deep_research",
+        graph: str | Callable[[], Any] = "deep_research",
         budget: Budget | None = None,
         settings: ResearchSettings | None = None,
         tools: list[SearchTool] | None = None,

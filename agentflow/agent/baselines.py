@@ -41,9 +41,10 @@ from agentflow.agent.citations import (
     rank_evidence,
     resolve_citations,
 )
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
 from agentflow.agent.grounding import is_non_answer
 from agentflow.agent.injection import screen
+from agentflow.agent.live import context_of
 from agentflow.agent.schemas import FinalAnswer, ReactAction
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Budget(BaseModel):
@@ -22,16 +22,23 @@ class Budget(BaseModel):
     max_seconds: float = Field(default=600.0, gt=0)
 
 
+class RunUsage(BaseModel):
+    """What one run has spent. The state keeps it as this record's dict (nodes add to
+    it in place); it counts one run only: a thread's next run starts from zero."""
+
+    model_config = ConfigDict(extra="allow")
+
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    searches: int = 0
+    seconds: float = 0.0  # the nodes' own wall time (not time spent while a run was down)
+    max_prompt_tokens: int = 0  # the largest first-attempt prompt of any LLM call
+
+
 def new_usage() -> dict[str, Any]:
-    """An empty usage record."""
-    return {
-        "llm_calls": 0,
-        "prompt_tokens": 0,
-        "completion_tokens": 0,
-        "searches": 0,
-        "seconds": 0.0,
-        "max_prompt_tokens": 0,
-    }
+    """An empty usage record (:class:`RunUsage` as a dict)."""
+    return RunUsage().model_dump()
 
 
 def exhausted(usage: dict[str, Any], budget: Budget) -> str | None:

@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from agentflow.agent.budget import Budget, llm_budget_left
+from agentflow.agent.events import event_dict, progress_event
 from agentflow.agent.prompting import copied_example, render
 from agentflow.errors import DeadlineExceededError, StructuredOutputError
 from agentflow.llm.deadline import call_deadline
+from agentflow.llm.tokens import count_message_tokens
 from agentflow.trajectory import TrajectoryRecorder
 
 if TYPE_CHECKING:
+    from agentflow.agent.memory_store import StoreMemory
+    from agentflow.agent.run_config import RunConfig
     from agentflow.embed.base import Embedder
     from agentflow.llm.base import LLM
     from agentflow.memory.graph import MemoryGraph
@@ -74,12 +78,24 @@ class RunContext:
     settings: ResearchSettings = field(default_factory=ResearchSettings)
     recorder: TrajectoryRecorder = field(default_factory=lambda: TrajectoryRecorder(None, "adhoc"))
     emit: Callable[[dict[str, Any]], None] = lambda event: None
+    #: LangGraph's custom stream of the run (``runtime.stream_writer``): progress events
+    #: reach ``stream_mode="custom"`` clients (Studio, ``langgraph_sdk``) through it.
+    writer: Callable[[Any], None] = lambda event: None
+    #: Whether this context records the run's ``run_start``/``final`` itself (runs under
+    #: LangGraph tooling); agentflow's runner records them for its own runs.
+    owns_trajectory: bool = False
+    #: Where the run's memory graph lives (:class:`~agentflow.agent.memory_store.StoreMemory`
+    #: over the graph's ``BaseStore``); None: the graph travels in the state.
+    memory_store: StoreMemory | None = None
+    #: The run configuration this context was resolved from (None: built by hand).
+    config: RunConfig | None = None
     #: ``time.monotonic()`` when the run's time budget ends (set by the runner); each
     #: LLM call's timeout is cut to what is left, so a hanging backend cannot overrun it.
     deadline: float | None = None
-    # The memory graph rebuilt from state is cached per revision, so consecutive
-    # nodes do not re-parse it or re-embed its passages.
-    _memory: tuple[int, MemoryGraph] | None = None
+    # The run's memory graph, cached as (revision, graph, fingerprint of its JSON at that
+    # revision), so consecutive nodes neither re-read nor re-embed it and a step's delta
+    # is computed against what was last saved. One context serves one run only.
+    _memory: tuple[int, MemoryGraph, Any] | None = None
 
     # -- LLM -------------------------------------------------------------------
 
@@ -141,8 +157,6 @@ class RunContext:
             prompt_tokens, completion_tokens, model = u.prompt_tokens, u.completion_tokens, u.model
             first_prompt = call.attempts[0].usage.prompt_tokens if call.attempts else 0
         else:
-            from agentflow.llm.tokens import count_message_tokens
-
             first_prompt = count_message_tokens(messages)
             prompt_tokens = first_prompt * max(1, len(attempts))
             completion_tokens = sum(len(a["output"]) // 4 for a in attempts)
@@ -172,32 +186,17 @@ class RunContext:
 
     # -- progress ----------------------------------------------------------------
 
-    def progress(self, **event: Any) -> None:
-        """Send a progress event to the terminal / HTTP stream (never fails the run)."""
-        try:
-            self.emit(event)
-        except Exception:  # noqa: BLE001 - a broken progress sink must not break a run
-            pass
+    def progress(self, **fields: Any) -> None:
+        """Send a typed progress event (:mod:`agentflow.agent.events`) to the run's sink
+        and to LangGraph's custom stream. A broken sink never fails the run."""
+        event = event_dict(progress_event(**fields))
+        for send in (self.emit, self.writer):
+            try:
+                send(event)
+            except Exception:  # noqa: BLE001 - a broken progress sink must not break a run
+                pass
 
     def note(self, node: str, kind: str, message: str, **data: Any) -> None:
         """Record a noteworthy decision (a fallback, a removed citation) in the trajectory."""
         self.recorder.record("note", node=node, kind=kind, message=message, data=data)
         self.progress(type="note", node=node, kind=kind, message=message)
-
-
-_default_context: RunContext | None = None
-
-
-def context_of(runtime: Any) -> RunContext:
-    """The run context of a node call. When a graph runs under LangGraph's own tooling
-    (``langgraph dev``, Studio) no context is passed, so one is built once from the
-    environment (``AGENTFLOW_STORE``, ``AGENTFLOW_LLM``, ``AGENTFLOW_EMBEDDER``)."""
-    ctx = getattr(runtime, "context", None)
-    if isinstance(ctx, RunContext):
-        return ctx
-    global _default_context
-    if _default_context is None:
-        from agentflow.agent.factory import context_from_env
-
-        _default_context = context_from_env()
-    return _default_context

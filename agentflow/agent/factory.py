@@ -5,11 +5,13 @@ runs the same way."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentflow.agent.budget import Budget
 from agentflow.agent.context import ResearchSettings, RunContext
+from agentflow.agent.run_config import RunConfig
 from agentflow.config import default_llm_spec
 from agentflow.trajectory import TrajectoryRecorder
 
@@ -141,9 +143,21 @@ def _checked_sources(sources: list[str] | None) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
-def context_from_env() -> RunContext:
-    """A context built from ``AGENTFLOW_*`` settings only (used under LangGraph tooling);
-    ``AGENTFLOW_SOURCES`` lists source specs separated by spaces."""
-    store = os.environ.get("AGENTFLOW_STORE")
-    sources = os.environ.get("AGENTFLOW_SOURCES", "").split() or None
-    return Components(store=Path(store) if store else None, sources=sources).context()
+_components: dict[tuple[Any, ...], Components] = {}
+_components_lock = threading.Lock()
+
+
+def components_for(config: RunConfig) -> Components:
+    """The process's :class:`Components` for ``config``: built on first use and shared by
+    every run with the same :meth:`RunConfig.client_key` (models load once per process;
+    runs with different stores or models never share clients)."""
+    key = config.client_key()
+    with _components_lock:
+        found = _components.get(key)
+        if found is None:
+            found = Components(llm=config.llm, store=Path(key[1]),
+                               embedder=config.embedder, chroma_url=config.chroma_url,
+                               mode=config.mode, use_corpus_graph=config.corpus_graph,
+                               sources=list(config.sources))
+            _components[key] = found
+        return found

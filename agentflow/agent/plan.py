@@ -8,8 +8,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import new_usage
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
 from agentflow.agent.decompose import clause_plan
+from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Plan
 from agentflow.agent.state import (

@@ -18,9 +18,10 @@ from pydantic import BaseModel, Field, create_model
 
 from agentflow.agent.answer_types import expected_type
 from agentflow.agent.candidates import Candidate, answer_candidates, sentences
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
 from agentflow.agent.grounding import best_sentences, is_non_answer, normalize_answer
 from agentflow.agent.injection import screen
+from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState
 from agentflow.agent.steps import traced

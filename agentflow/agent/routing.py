@@ -9,7 +9,8 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import exhausted
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
+from agentflow.agent.live import context_of
 from agentflow.agent.state import (
     PENDING,
     UNANSWERABLE,

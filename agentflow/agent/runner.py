@@ -12,37 +12,46 @@ Checkpoints are written synchronously (LangGraph ``durability="sync"``): a step 
 disk before the next one starts. SQLite runs in WAL mode and waits up to
 ``$AGENTFLOW_CHECKPOINT_BUSY_S`` (default 120 s) for a lock another process holds,
 so a busy database delays a run instead of failing it. ``checkpoint_db=`` puts every
-run's checkpoints in one database instead (``agentflow serve --checkpointer``).
+run's checkpoints in one database instead (``agentflow serve --checkpointer``), and
+``checkpoint_db="postgres:DSN"`` puts them in PostgreSQL (``langgraph-checkpoint-postgres``),
+so several server processes share runs.
+
+A run's memory graph lives beside its checkpoints, in a LangGraph store (``memory.sqlite``,
+``<name>-memory.sqlite`` beside a shared database, or PostgreSQL), as a snapshot per turn
+plus a delta per step (:mod:`agentflow.agent.memory_store`); the checkpoints carry only
+a reference. ``resume`` restores the run's own budget and settings from ``run.json``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import platform
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from agentflow.agent.budget import Budget, new_usage
 from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
 from agentflow.agent.journal import CallJournal, JournaledLLM
+from agentflow.agent.live import attach
+from agentflow.agent.memory_io import memory_json
+from agentflow.agent.memory_store import StoreMemory, is_ref
+from agentflow.agent.outcome import RunResult, package_versions, sub_question_report
+from agentflow.agent.run_config import RunConfig
 from agentflow.config import runs_dir
-from agentflow.errors import ConfigError, UserError
+from agentflow.errors import ConfigError, DependencyMissingError, UserError
 from agentflow.trajectory import TrajectoryRecorder
 
 EventSink = Callable[[dict[str, Any]], None]
+
+__all__ = ["RunResult", "Runner", "package_versions"]
 
 #: When checkpoints are written: before the next step starts (not in the background).
 DURABILITY = "sync"
@@ -50,62 +59,7 @@ BUSY_ENV = "AGENTFLOW_CHECKPOINT_BUSY_S"
 DEFAULT_BUSY_S = 120.0
 CHECKPOINT_FILE = "checkpoints.sqlite"
 JOURNAL_FILE = "llm_calls.jsonl"
-
-
-class RunResult(BaseModel):
-    """The outcome of one run, as ``agentflow ask --json`` prints it."""
-
-    run_id: str
-    question: str
-    answer: str = ""
-    status: str = ERROR
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-    sub_questions: list[dict[str, Any]] = Field(default_factory=list)
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
-    usage: dict[str, Any] = Field(default_factory=new_usage)
-    trajectory: str | None = None
-    error: str | None = None
-    removed_citations: list[str] = Field(default_factory=list)
-    #: The run's memory graph (node-link JSON) at the end; threads carry it to the
-    #: next turn. Not part of ``to_json()``.
-    memory: dict[str, Any] | None = Field(default=None, repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        """The documented ``--json`` shape."""
-        u = self.usage
-        return {
-            "answer": self.answer,
-            "status": self.status,
-            "citations": self.citations,
-            "sub_questions": self.sub_questions,
-            "evidence": self.evidence,
-            "usage": {
-                "llm_calls": u.get("llm_calls", 0),
-                "prompt_tokens": u.get("prompt_tokens", 0),
-                "completion_tokens": u.get("completion_tokens", 0),
-                "searches": u.get("searches", 0),
-                "seconds": round(u.get("seconds", 0.0), 3),
-            },
-            "trajectory": self.trajectory,
-            "run_id": self.run_id,
-            "error": self.error,
-        }
-
-
-def package_versions() -> dict[str, str]:
-    """Versions recorded in every trajectory and eval manifest."""
-    return dict(_package_versions())
-
-
-@functools.lru_cache(maxsize=1)
-def _package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("agentflow", "langgraph", "chromadb", "openai", "llama-cpp-python", "sentence-transformers"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out
+MEMORY_FILE = "memory.sqlite"
 
 
 _checkpointers: dict[str, Any] = {}
@@ -124,12 +78,27 @@ def busy_timeout_s() -> float:
     return value
 
 
-def connect_checkpoints(path: Path) -> sqlite3.Connection:
+def memory_path(checkpoints: Path) -> Path:
+    """The memory store beside a checkpoint database (``memory.sqlite`` in a run's
+    folder; ``<name>-memory.sqlite`` beside a shared database)."""
+    if checkpoints.name == CHECKPOINT_FILE:
+        return checkpoints.with_name(MEMORY_FILE)
+    return checkpoints.with_name(checkpoints.stem + "-memory.sqlite")
+
+
+def saved_run_config(meta: dict[str, Any]) -> tuple[Budget, ResearchSettings]:
+    """The budget and settings a run was started with, from its ``run.json``."""
+    return Budget(**meta.get("budget", {})), ResearchSettings(**meta.get("settings", {}))
+
+
+def connect_checkpoints(path: Path, *, autocommit: bool = False) -> sqlite3.Connection:
     """A connection to a checkpoint database: WAL (readers never block the writer), a
-    real busy timeout, and fsync at WAL commits that survives a killed process."""
+    real busy timeout, and fsync at WAL commits that survives a killed process.
+    ``autocommit`` is what LangGraph's SqliteStore needs (it opens its own transactions)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     busy = busy_timeout_s()
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy,
+                           **({"isolation_level": None} if autocommit else {}))
     conn.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -148,18 +117,50 @@ def sqlite_checkpointer(path: Path) -> Any:
         return _checkpointers[key]
 
 
-def _sub_question_report(state: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": s["id"],
-            "question": s.get("resolved") or s["text"],
-            "answer": s.get("answer"),
-            "status": s["status"],
-            "evidence_ids": s.get("evidence_ids", []),
-            "answer_source": s.get("answer_source"),
-        }
-        for s in state.get("sub_questions") or []
-    ]
+def postgres_dsn(spec: str | Path | None) -> str | None:
+    """The DSN of a ``postgres:DSN`` (or ``postgresql:DSN``) spec, else None."""
+    text = str(spec) if isinstance(spec, str) else ""
+    for prefix in ("postgres:", "postgresql:"):
+        if text.startswith(prefix) and not text.startswith(prefix + "//"):
+            return text[len(prefix):]
+    return text if text.startswith(("postgres://", "postgresql://")) else None
+
+
+def postgres_persistence(dsn: str) -> tuple[Any, Any]:
+    """One PostgresSaver (run checkpoints) and one PostgresStore (memory graphs) per DSN
+    per process, over one connection pool, so several server processes share runs."""
+    key = "postgres:" + dsn
+    with _checkpointer_lock:
+        if key not in _checkpointers:
+            try:
+                from langgraph.checkpoint.postgres import PostgresSaver
+                from langgraph.store.postgres import PostgresStore
+                from psycopg.rows import dict_row
+                from psycopg_pool import ConnectionPool
+            except ImportError as exc:
+                raise DependencyMissingError(
+                    "run checkpoints in PostgreSQL need langgraph-checkpoint-postgres: "
+                    "pip install 'agentflow[server]'") from exc
+            pool = ConnectionPool(dsn, min_size=1, max_size=8, open=True,
+                                  kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
+            saver, store = PostgresSaver(pool), PostgresStore(pool)
+            saver.setup()
+            store.setup()
+            _checkpointers[key] = (saver, store)
+        return _checkpointers[key]
+
+
+def sqlite_memory_store(path: Path) -> Any:
+    """One SqliteStore (the runs' memory graphs) per shared database file per process."""
+    from langgraph.store.sqlite import SqliteStore
+
+    key = "memory:" + str(path.resolve())
+    with _checkpointer_lock:
+        if key not in _checkpointers:
+            store = SqliteStore(connect_checkpoints(path, autocommit=True))
+            store.setup()
+            _checkpointers[key] = store
+        return _checkpointers[key]
 
 
 class Runner:
@@ -169,7 +170,7 @@ class Runner:
         self,
         components: Components,
         *,
-        graph: str = "deep_research",
+        graph: str | Callable[[], Any] = "deep_research",
         budget: Budget | None = None,
         settings: ResearchSettings | None = None,
         checkpoint_db: str | Path | None = None,
@@ -178,18 +179,31 @@ class Runner:
         from agentflow.graphs.registry import graph_builder
 
         self.components = components
-        self.graph_name = graph
+        # A graph name (``deep_research``, ``rag``, ``react``) or a builder of one's own:
+        # a function returning an uncompiled StateGraph over agentflow's nodes.
+        builder = graph_builder(graph) if isinstance(graph, str) else graph
+        self.graph_name = graph if isinstance(graph, str) else getattr(graph, "__module__", "custom").rsplit(".", 1)[-1]
         self.budget = budget or Budget()
         self.settings = settings or ResearchSettings()
         self.runs = Path(runs) if runs else runs_dir()
-        #: One database for every run, or None: each run has its own in its folder.
-        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db else None
-        self._builder = graph_builder(graph)()
-        self._shared = (
-            self._builder.compile(checkpointer=sqlite_checkpointer(self.checkpoint_db))
-            if self.checkpoint_db
-            else None
-        )
+        #: PostgreSQL holding every run's checkpoints and memory (``postgres:DSN``), or None.
+        self.checkpoint_dsn = postgres_dsn(checkpoint_db)
+        #: One SQLite database for every run, or None: each run has its own in its folder.
+        self.checkpoint_db = Path(checkpoint_db) if checkpoint_db and not self.checkpoint_dsn else None
+        self._builder = builder()
+        self._shared = None
+        if self.checkpoint_dsn:
+            saver, store = postgres_persistence(self.checkpoint_dsn)
+            self._shared = self._builder.compile(checkpointer=saver, store=store)
+        elif self.checkpoint_db:
+            self._shared = self._builder.compile(checkpointer=sqlite_checkpointer(self.checkpoint_db),
+                                                 store=sqlite_memory_store(memory_path(self.checkpoint_db)))
+
+    def has_checkpoint(self, run_id: str) -> bool:
+        """Whether run ``run_id`` has a checkpoint database (or rows in PostgreSQL)."""
+        if self.checkpoint_dsn:
+            return self._shared.checkpointer.get_tuple({"configurable": {"thread_id": run_id}}) is not None
+        return self.checkpoint_path(run_id).exists()
 
     def checkpoint_path(self, run_id: str) -> Path:
         """The checkpoint database of run ``run_id``."""
@@ -201,17 +215,24 @@ class Runner:
 
     @contextmanager
     def _graph(self, run_id: str) -> Iterator[Any]:
-        """The compiled graph checkpointing into run ``run_id``'s database."""
+        """The compiled graph checkpointing into run ``run_id``'s database, with the
+        run's memory store (``memory.sqlite`` beside the checkpoints)."""
         if self._shared is not None:
             yield self._shared
             return
         from langgraph.checkpoint.sqlite import SqliteSaver
+        from langgraph.store.sqlite import SqliteStore
 
-        conn = connect_checkpoints(self.checkpoint_path(run_id))
+        path = self.checkpoint_path(run_id)
+        conn = connect_checkpoints(path)
+        memory_conn = connect_checkpoints(memory_path(path), autocommit=True)
         try:
-            yield self._builder.compile(checkpointer=SqliteSaver(conn))
+            store = SqliteStore(memory_conn)
+            store.setup()
+            yield self._builder.compile(checkpointer=SqliteSaver(conn), store=store)
         finally:
             conn.close()
+            memory_conn.close()
 
     # -- public ----------------------------------------------------------------
 
@@ -241,24 +262,25 @@ class Runner:
                         config={**meta["config"], "budget": meta["budget"], "settings": meta["settings"]},
                         model=self.components.llm.name, versions=package_versions(),
                         metadata=metadata or {}, seeded_memory=bool(memory))
-        initial: dict[str, Any] = {"run_id": run_id, "question": question, "usage": new_usage(), "memory_rev": 0}
-        if memory:
-            initial["memory"] = memory
-        return self._drive(initial, run_id, question, recorder, on_event)
+        initial: dict[str, Any] = {"run_id": run_id, "question": question}
+        return self._drive(initial, run_id, question, recorder, on_event, self.budget, self.settings,
+                           seed=memory)
 
     def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunResult:
-        """Continue a run from its last checkpoint (after a crash or kill)."""
+        """Continue a run from its last checkpoint (after a crash or kill), with the budget
+        and settings it was started with (saved in its ``run.json``), not this runner's."""
         meta = self.load_meta(self.runs, run_id)
+        budget, settings = saved_run_config(meta)
         recorder = TrajectoryRecorder(meta["trajectory"], run_id)
         config = {"configurable": {"thread_id": run_id}}
-        if not self.checkpoint_path(run_id).exists():
+        if not self.has_checkpoint(run_id):
             raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
         with self._graph(run_id) as graph:
             snapshot = graph.get_state(config)
         if not snapshot.values:
             raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
         recorder.record("run_resumed", next=list(snapshot.next))
-        return self._drive(None, run_id, meta["question"], recorder, on_event)
+        return self._drive(None, run_id, meta["question"], recorder, on_event, budget, settings)
 
     @staticmethod
     def load_meta(runs: Path, run_id: str) -> dict[str, Any]:
@@ -271,24 +293,38 @@ class Runner:
     # -- internals -------------------------------------------------------------
 
     def _drive(self, initial: dict[str, Any] | None, run_id: str, question: str,
-               recorder: TrajectoryRecorder, on_event: EventSink | None) -> RunResult:
+               recorder: TrajectoryRecorder, on_event: EventSink | None, budget: Budget,
+               settings: ResearchSettings, *, seed: dict[str, Any] | None = None) -> RunResult:
         with self._graph(run_id) as graph:
-            return self._drive_graph(graph, initial, run_id, question, recorder, on_event)
+            if initial is not None and seed:
+                # The seed is written to the memory store as the run's snapshot; the
+                # input (and so the first checkpoint) carries only a reference to it.
+                initial["memory"] = StoreMemory(graph.store).start(run_id, run_id, seed, 0)
+            return self._drive_graph(graph, initial, run_id, question, recorder, on_event, budget, settings)
 
     def _drive_graph(self, graph: Any, initial: dict[str, Any] | None, run_id: str, question: str,
-                     recorder: TrajectoryRecorder, on_event: EventSink | None) -> RunResult:
+                     recorder: TrajectoryRecorder, on_event: EventSink | None, budget: Budget,
+                     settings: ResearchSettings) -> RunResult:
         sink = on_event or (lambda event: None)
-        ctx = self.components.context(budget=self.budget, settings=self.settings, recorder=recorder,
-                                      emit=lambda e: sink({"run_id": run_id, **e}))
+        # Progress reaches the sink through LangGraph's custom stream, read below: a sink
+        # that raises (a cancelled run) stops the iteration, which stops the run.
+        ctx = self.components.context(budget=budget, settings=settings, recorder=recorder)
         ctx.llm = JournaledLLM(ctx.llm, CallJournal(self.runs / run_id / JOURNAL_FILE))
+        ctx.memory_store = StoreMemory(graph.store)
+        context = attach(RunConfig(budget=budget, settings=settings), ctx)
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
         error: BaseException | None = None
         state: dict[str, Any] = {}
         try:
             previous = graph.get_state(config).values or {}
             spent = float((previous.get("usage") or {}).get("seconds", 0.0))
-            ctx.deadline = time.monotonic() + max(0.0, self.budget.max_seconds - spent)
-            state = dict(graph.invoke(initial, config, context=ctx, durability=DURABILITY) or {})
+            ctx.deadline = time.monotonic() + max(0.0, budget.max_seconds - spent)
+            for mode, chunk in graph.stream(initial, config, context=context, durability=DURABILITY,
+                                            stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    sink({"run_id": run_id, **chunk})
+                else:
+                    state = dict(chunk or {})
         except Exception as exc:  # noqa: BLE001 - every run ends with a status; the error is kept
             error = exc
         try:
@@ -297,12 +333,22 @@ class Runner:
             recorder.record("note", node="runner", kind="checkpoint",
                             message=f"could not read the final checkpoint ({type(exc).__name__}): "
                                     "reporting the state the run returned")
+        try:
+            memory = memory_json(state, ctx)
+            if error is None and state.get("status") and is_ref(state.get("memory")):
+                # A finished run's graph goes to the caller (and a thread's store) with the
+                # result; only an unfinished run needs it kept here, for resume.
+                ctx.memory_store.forget(state["memory"])
+        except Exception as exc:  # noqa: BLE001 - the answer matters more than the memory
+            memory = None
+            recorder.record("note", node="runner", kind="memory",
+                            message=f"could not read the run's memory graph ({type(exc).__name__})")
         result = RunResult(
             run_id=run_id, question=question, answer=state.get("answer", ""),
             status=state.get("status") or ERROR, citations=state.get("citations") or [],
-            sub_questions=_sub_question_report(state), evidence=state.get("evidence") or [],
+            sub_questions=sub_question_report(state), evidence=state.get("evidence") or [],
             usage=state.get("usage") or new_usage(), trajectory=str(recorder.path) if recorder.path else None,
-            removed_citations=state.get("removed_citations") or [], memory=state.get("memory"),
+            removed_citations=state.get("removed_citations") or [], memory=memory,
         )
         if error is not None:
             result.status, result.error = ERROR, f"{type(error).__name__}: {error}"

@@ -10,8 +10,9 @@ from langgraph.runtime import Runtime
 
 from agentflow.agent.bridges import bridge_entities
 from agentflow.agent.budget import search_budget_left
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
 from agentflow.agent.injection import passage_reason
+from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState, resolve_text
 from agentflow.agent.steps import traced

@@ -2,13 +2,16 @@
 
 State holds only JSON-serialisable data (dicts, lists, strings, numbers), so the
 SQLite checkpointer can save it after every step and a killed run resumes where it
-stopped. The memory graph travels as node-link JSON with a revision number.
+stopped. The memory graph lives in the run's store; the state carries a reference
+and a revision number (:mod:`agentflow.agent.memory_store`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 from agentflow.agent.schemas import Plan, PlannedStep
 
@@ -23,6 +26,7 @@ class ResearchState(TypedDict, total=False):
 
     run_id: str
     question: str
+    messages: list[dict[str, Any]]  # chat input; the intake node reads it into `question`
     sub_questions: list[dict[str, Any]]
     current: str | None  # id of the sub-question being worked on
     candidates: list[dict[str, Any]]  # passages shown to the reader this round
@@ -31,7 +35,7 @@ class ResearchState(TypedDict, total=False):
     question_hits: list[str]  # ids the run's search of the whole question returned, best first
     reading: dict[str, Any]  # the reader's last result for `current`
     reader_budget: int  # evidence tokens the reader sees, fixed by the run's first read
-    memory: dict[str, Any]  # MemoryGraph.to_json()
+    memory: dict[str, Any]  # a MemoryRef into the run's store, or MemoryGraph.to_json() without one
     memory_rev: int
     usage: dict[str, Any]
     stop_reason: str | None  # the budget that ended the loop, if any

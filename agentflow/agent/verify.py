@@ -17,7 +17,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import search_budget_left
-from agentflow.agent.context import RunContext, context_of
+from agentflow.agent.context import RunContext
+from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Verdict
 from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState, final_steps

@@ -37,20 +37,18 @@ def ask_cmd(
     """Research a question: plan, search, read, verify, answer with citations or refuse."""
     from agentflow.agent.api import Agent
     from agentflow.agent.budget import Budget
-    from agentflow.agent.context import ResearchSettings
     from agentflow.agent.runner import Runner
     from agentflow.config import runs_dir
 
     if (question is None) == (resume is None):
         raise UserError("give either a QUESTION or --resume RUN_ID")
     if resume is not None:
-        # A resumed run keeps the budget and settings it was started with.
+        # The run's store, model and graph by default; its budget and settings are
+        # restored by the runner itself (Runner.resume), as for every resume.
         meta = Runner.load_meta(runs_dir(), resume)
         cfg: dict[str, Any] = meta.get("config", {})
         agent = Agent(store or cfg.get("store"), llm=llm or cfg.get("llm"), graph=meta.get("graph", graph),
-                      embedder=embedder, chroma_url=chroma_url, budget=Budget(**meta.get("budget", {})),
-                      settings=ResearchSettings(**meta.get("settings", {})),
-                      sources=source or cfg.get("sources"))
+                      embedder=embedder, chroma_url=chroma_url, sources=source or cfg.get("sources"))
     else:
         budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
                         max_seconds=max_seconds)

@@ -23,14 +23,14 @@ def persistence(spec: str | None) -> dict[str, Any]:
     ``sqlite:PATH`` puts the runs' LangGraph checkpoints in PATH and the threads beside
     it in ``<stem>-threads<suffix>`` (two files: checkpoints are written at every step
     of every run, and sharing one file's write lock would make starting a turn wait on
-    them). ``postgres:DSN`` keeps threads in PostgreSQL, shared by every server process,
-    while each process checkpoints its runs in SQLite under its runs folder. Without a
-    spec both live in SQLite under ``$AGENTFLOW_HOME``.
+    them). ``postgres:DSN`` keeps threads, run checkpoints and the runs' memory graphs in
+    PostgreSQL, shared by every server process (trajectories stay in each process's runs
+    folder). Without a spec both live in SQLite under ``$AGENTFLOW_HOME``.
     """
     if spec is None:
         return {}
     if spec.startswith(("postgres:", "postgresql:")):
-        return {"threads": spec}
+        return {"threads": spec, "checkpoint_db": spec}
     if spec.startswith("sqlite:") and spec[len("sqlite:") :]:
         path = Path(spec[len("sqlite:") :]).expanduser()
         threads = path.with_name(f"{path.stem}-threads{path.suffix}")
@@ -72,7 +72,7 @@ def serve_cmd(
     checkpointer: str | None = typer.Option(
         None,
         "--checkpointer", metavar="SPEC",
-        help="Where run checkpoints and threads persist: sqlite:PATH (threads beside it in <stem>-threads.sqlite; default: under $AGENTFLOW_HOME) or postgres:DSN (threads shared by several server processes; runs checkpoint in local SQLite).",
+        help="Where run checkpoints and threads persist: sqlite:PATH (threads beside it in <stem>-threads.sqlite; default: under $AGENTFLOW_HOME) or postgres:DSN (threads, run checkpoints and memory shared by several server processes).",
     ),
     api_key: str | None = typer.Option(
         None,

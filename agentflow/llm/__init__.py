@@ -9,6 +9,7 @@ neither ``openai`` nor ``llama_cpp``.
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import ConfigError
@@ -34,7 +35,7 @@ __all__ = [
 SPEC_FORMS = {
     "openai": "openai:MODEL or openai:MODEL@BASE_URL",
     "local": "local or local:/path/model.gguf",
-    "scripted": "scripted (tests; pass responses=[...] or fn=...)",
+    "scripted": "scripted (tests; pass responses=[...] or fn=...) or scripted:MODULE:FUNCTION",
 }
 # Servers users name by product; all of them speak the OpenAI protocol.
 _SERVER_HINTS = {
@@ -70,6 +71,11 @@ def resolve_llm(spec: str | LLM | None = None, **options: Any) -> LLM:
 
         return LocalLlama(rest.strip() or None, **options)
     if prefix == "scripted":
+        if rest.strip() and "fn" not in options and "responses" not in options:
+            llm = ScriptedLLM(fn=_response_fn(text, rest.strip()), **options)
+            # Named by a string, it serves a whole server process: keep the latest calls only.
+            llm.calls = deque(maxlen=64)  # type: ignore[assignment]
+            return llm
         return ScriptedLLM(**options)
     raise ConfigError(_unknown_message(text, prefix))
 
@@ -89,6 +95,22 @@ def _openai(spec: str, rest: str, options: dict[str, Any]) -> LLM:
     if base_url:
         options = {**options, "base_url": base_url}
     return OpenAIChat(model, **options)
+
+
+def _response_fn(spec: str, target: str) -> Any:
+    """The function ``scripted:MODULE:FUNCTION`` names (a model string for tests and
+    demos that must be plain data, e.g. a LangGraph run's context)."""
+    import importlib
+
+    module, _, name = target.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), name) if name else None
+    except (ImportError, AttributeError):
+        fn = None
+    if not callable(fn):
+        raise ConfigError(f"{spec!r} names no function: write scripted:MODULE:FUNCTION, "
+                          "e.g. scripted:agentflow.server.demo:read_like_a_model")
+    return fn
 
 
 def _unknown_message(spec: str, prefix: str) -> str:

@@ -30,8 +30,8 @@ from tenacity import (
     stop_after_attempt,
 )
 
+import agentflow.llm.guard as guard
 from agentflow.errors import BackendResponseError, DeadlineExceededError, LLMError, UserError
-from agentflow.llm import guard
 from agentflow.llm.base import LLM
 from agentflow.llm.deadline import cap_timeout, remaining
 from agentflow.llm.tokens import count_message_tokens, estimate_tokens

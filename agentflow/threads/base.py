@@ -1,57 +1,18 @@
-"""Conversation threads: the turns of a conversation and its memory graph, on disk.
-
-A thread is what makes a follow-up question cheap. Each turn records the question,
-the answer with its citations, the run id and status, and the memory graph at the
-end of its run; the next turn's run starts from that memory
-(``Runner.run(memory=...)``), so passages found before are reused instead of searched
-again. Threads live in SQLite by default (``<home>/threads.sqlite``) and in
-PostgreSQL (``postgres:DSN``, :mod:`agentflow.server.threads`) when several server
-processes share them.
-
-A turn is written when its run starts (status ``running``) and completed when it
-ends, so a process killed mid-run leaves the turn behind; it reads back as
-``interrupted`` once it is older than any run may last, and the thread continues
-from the memory of its last finished turn.
-
-Thread ids are scoped per owner (API key): two keys may both use the id ``support``
-and get two threads, so nobody can claim an id another key then cannot use. In
-storage, an owner's thread ``X`` is the row ``<owner>/X`` (``/`` is not allowed in
-ids, so the forms cannot collide); rows written before scoping keep their plain id
-and stay reachable by their owner.
-"""
+"""Thread records and the store interface every backend implements (see :mod:`agentflow.threads`)."""
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
-from agentflow.config import home_dir
-from agentflow.errors import ConfigError, UserError
-
-__all__ = [
-    "CANCELLED",
-    "INTERRUPTED",
-    "RUNNING",
-    "SqliteThreadStore",
-    "Thread",
-    "ThreadNotFoundError",
-    "ThreadStore",
-    "Turn",
-    "check_thread_id",
-    "new_thread_id",
-    "open_thread_store",
-]
+from agentflow.errors import UserError
 
 # Turn statuses besides the run statuses (answered, unsupported, refused, budget_exhausted, error).
 RUNNING, CANCELLED, INTERRUPTED = "running", "cancelled", "interrupted"
@@ -365,82 +326,3 @@ def _not_found(thread_id: str) -> str:
         f"no thread {thread_id!r} for this API key: check the id, or leave it out to "
         "start a new thread"
     )
-
-
-class SqliteThreadStore(ThreadStore):
-    """Threads in one SQLite file (WAL mode), shared by the threads of one process and,
-    through SQLite's file locks, by several processes on one machine."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection guarded by a lock: operations are short, and sqlite3
-        # connections must not be used by two threads at once.
-        self._conn = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._lock = threading.Lock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL still survives a killed process (only a power cut may lose
-        # the last commits) and spares an fsync per commit, which every turn makes twice.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        with self._transaction() as cur:
-            for ddl in SCHEMA:
-                cur.execute(ddl)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._conn.cursor()
-            # IMMEDIATE takes the write lock up front, so two processes adding a turn to
-            # the same thread cannot both read the same next index.
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
-                cur.execute("COMMIT")
-            finally:
-                cur.close()
-
-    def _lock_thread_sql(self) -> str:
-        return (
-            "SELECT owner FROM agentflow_threads WHERE id = ?"  # the whole file is locked already
-        )
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-
-def default_threads_path() -> Path:
-    """The default SQLite file of threads: ``<home>/threads.sqlite``."""
-    return home_dir() / "threads.sqlite"
-
-
-def open_thread_store(spec: str | Path | None = None) -> ThreadStore:
-    """A thread store from a spec: None (SQLite under ``$AGENTFLOW_HOME``),
-    ``sqlite:PATH`` (or a bare path), or ``postgres:DSN`` / ``postgresql://...``."""
-    if spec is None:
-        return SqliteThreadStore(default_threads_path())
-    text = str(spec)
-    if text.startswith(("postgres:", "postgresql:")):
-        from agentflow.server.threads import PostgresThreadStore
-
-        dsn = text.split(":", 1)[1] if text.startswith("postgres:") else text
-        if not dsn:
-            raise ConfigError(
-                "postgres: needs a connection string, e.g. postgres:postgresql://user@host/db"
-            )
-        return PostgresThreadStore(dsn)
-    if text.startswith("sqlite:"):
-        text = text.split(":", 1)[1]
-        if not text:
-            raise ConfigError("sqlite: needs a file path, e.g. sqlite:./threads.sqlite")
-    elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", text):  # a scheme, not a path (C:\ is one letter)
-        raise ConfigError(f"unknown store {text!r}: use sqlite:PATH or postgres:DSN")
-    return SqliteThreadStore(text)

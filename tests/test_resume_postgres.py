@@ -1,0 +1,72 @@
+"""Kill a run whose checkpoints and memory live in PostgreSQL, resume it in a new
+process: the run's own budget comes back with it (from run.json, in the runner)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.research_fixtures import THREE_HOP, build_store
+from tests.test_server_postgres import dsn  # noqa: F401 - the throwaway cluster fixture
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+SCRIPT = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from agentflow import Agent
+from agentflow.agent.budget import Budget
+from tests.research_fixtures import oracle, node_of
+
+mode, store, out, run_id, db = sys.argv[1:6]
+calls = []
+inner = oracle()
+def fn(messages, schema):
+    calls.append(node_of(messages))
+    Path(out).write_text(json.dumps(calls))
+    if mode == "first" and len(calls) == 4:   # the 4th call: hang until killed
+        Path(out + ".hang").write_text("hanging")
+        time.sleep(120)
+    return inner._fn(messages, schema)
+from agentflow.llm import ScriptedLLM
+# The resuming process is configured with another budget: the run's own must win.
+budget = Budget(max_llm_calls=25) if mode == "first" else Budget(max_llm_calls=4)
+agent = Agent(store, llm=ScriptedLLM(fn=fn), embedder="hash", checkpoint_db=db, budget=budget)
+result = agent.ask({question!r}, run_id=run_id) if mode == "first" else agent.resume(run_id)
+Path(out + ".result").write_text(json.dumps(result.to_json()))
+"""
+
+
+def test_killed_run_resumes_from_postgres(dsn: str, tmp_path: Path, repo_root: Path) -> None:  # noqa: F811
+    store = build_store(tmp_path)
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT.format(root=str(repo_root), question=THREE_HOP), encoding="utf-8")
+    env = {**os.environ, "AGENTFLOW_HOME": str(tmp_path / "home")}
+    db = f"postgres:{dsn}"
+    first_out, second_out = tmp_path / "first.json", tmp_path / "second.json"
+    proc = subprocess.Popen([sys.executable, str(script), "first", str(store), str(first_out), "pg-run", db], env=env)
+    deadline = time.time() + 120
+    while not Path(str(first_out) + ".hang").exists():
+        assert proc.poll() is None, "the first process ended before reaching the hang"
+        assert time.time() < deadline, "timed out waiting for the run to reach its 4th LLM call"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    # No SQLite checkpoint or memory file: the run's state is in PostgreSQL only.
+    assert not list((tmp_path / "home").rglob("*.sqlite"))
+
+    subprocess.run([sys.executable, str(script), "second", str(store), str(second_out), "pg-run", db], env=env,
+                   check=True, timeout=300)
+    second_calls = json.loads(second_out.read_text())
+    result = json.loads(Path(str(second_out) + ".result").read_text())
+    # With the resuming process's budget (4 LLM calls) the run could not finish answered.
+    assert result["status"] == "answered" and result["answer"] == "Parvania"
+    assert second_calls[0] == "read" and "plan" not in second_calls

@@ -13,6 +13,7 @@ from agentflow import Agent
 from agentflow.agent.answer_types import AnswerType, expected_type, fits
 from agentflow.agent.bridges import bridge_entities
 from agentflow.agent.candidates import answer_candidates, relation_words
+from agentflow.agent.context import ResearchSettings
 from agentflow.agent.schemas import Plan, PlannedStep
 from agentflow.agent.state import repair_plan, validate_plan
 from agentflow.agent.verify import AGAIN, ANSWERED_V, UNANSWERABLE_V, decide
@@ -112,10 +113,13 @@ def test_sufficiency_rule_never_lets_a_critic_refuse_a_supported_answer() -> Non
     assert decide({"answer": ""}, can_search=False, critic=None) == UNANSWERABLE_V
 
 
-def test_weak_model_with_invalid_plans_and_wrong_answers_still_answers_the_second_hop(store: Path) -> None:
+@pytest.mark.parametrize("clause_plan", [True, False], ids=["clause-plan", "bridge-hops"])
+def test_weak_model_with_invalid_plans_and_wrong_answers_still_answers_the_second_hop(
+        store: Path, clause_plan: bool) -> None:
     """Every plan is invalid, every reader pick is a name from the prompt example or not
-    in the passages, the critic says unanswerable: the bridge hop still finds the second
-    passage and the typed floor answers from it."""
+    in the passages, the critic says unanswerable: the plan read from the question's
+    clauses (or, without it, the bridge hop) still finds the second passage and the
+    typed floor answers from it."""
 
     def weak(messages, schema):  # type: ignore[no-untyped-def]
         node = node_of(messages)
@@ -126,16 +130,21 @@ def test_weak_model_with_invalid_plans_and_wrong_answers_still_answers_the_secon
         return {"verdict": "unanswerable", "refined_query": ""}
 
     llm = ScriptedLLM(fn=weak)
-    result = Agent(store, llm=llm, embedder="hash").ask(TWO_HOP)
+    result = Agent(store, llm=llm, embedder="hash",
+                   settings=ResearchSettings(clause_plan=clause_plan)).ask(TWO_HOP)
     assert result.status == "answered"
     assert result.answer == "Ostrelle"
     # the chain: the hop that links the question to the answer's passage is cited first
     assert [c["id"] for c in result.citations][:2] == ["zorvath", "melira"]
     traj = read_trajectory(result.trajectory)
     notes = {n["kind"] for n in traj.of_type("note")}
-    assert "plan_fallback" in notes
     kinds = {c.get("kind") for c in traj.tool_calls if c["tool"] == "corpus"}
-    assert "bridge" in kinds
+    if clause_plan:
+        assert "clause_plan" in notes and "plan_fallback" not in notes
+        plans = [e for e in traj.of_type("note") if e["kind"] == "clause_plan"]
+        assert len(plans[0]["data"]["sub_questions"]) == 2
+    else:
+        assert "plan_fallback" in notes and "bridge" in kinds
     assert "melira" in {e["id"] for e in result.evidence[:5]}
 
 
@@ -213,3 +222,13 @@ def test_a_small_models_unsupported_pick_yields_to_the_supported_floor(store: Pa
     assert any(n["kind"] == "reader_pick_unsupported" for n in read_trajectory(result.trajectory).of_type("note"))
     strong = Agent(store, llm=ScriptedLLM(fn=picky), embedder="hash").ask("Where was Melira Quandt born?")
     assert strong.answer == "Velda College"
+
+
+def test_a_final_step_needs_a_sentence_that_states_what_is_asked() -> None:
+    """The question's own answer is never a stray span, even the reader's pick: a bridge
+    step may settle for one, a final step refuses (the evidence is missing)."""
+    stray_pick = {"answer": "Pellack", "grounded": True, "supported": False, "source": "reader"}
+    assert decide(stray_pick, can_search=False, critic=None) == ANSWERED_V
+    assert decide(stray_pick, can_search=False, critic=None, final=True) == UNANSWERABLE_V
+    supported = {**stray_pick, "supported": True}
+    assert decide(supported, can_search=False, critic=None, final=True) == ANSWERED_V

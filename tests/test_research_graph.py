@@ -8,6 +8,7 @@ import pytest
 
 from agentflow import Agent
 from agentflow.agent.budget import Budget
+from agentflow.agent.context import ResearchSettings
 from agentflow.errors import LLMError, UserError
 from agentflow.llm import ScriptedLLM
 from agentflow.trajectory import read_trajectory
@@ -90,9 +91,10 @@ def test_malformed_output_at_any_node_falls_back(store: Path, node: str) -> None
     traj = read_trajectory(result.trajectory)
     bad = [c for c in traj.llm_calls if c["prompt"] == node]
     assert bad and all(c["error"] and len(c["attempts"]) == 3 for c in bad)  # first try + 2 re-asks
-    if node == "plan":
-        assert any(e["kind"] == "plan_fallback" for e in traj.of_type("note"))
-        assert result.sub_questions[0]["question"] == TWO_HOP
+    if node == "plan":  # the plan read from the question's clauses takes over
+        assert any(e["kind"] == "clause_plan" for e in traj.of_type("note"))
+        assert len(result.sub_questions) == 2
+        assert result.sub_questions[0]["question"] == "Who is the founder of Zorvath Industries?"
 
 
 def test_garbage_everywhere_still_ends_cleanly(store: Path) -> None:
@@ -123,13 +125,15 @@ def test_fabricated_citation_is_removed_and_recorded(store: Path) -> None:
     assert result.status == "answered"
 
 
-def test_invalid_plan_falls_back_to_the_question(store: Path) -> None:
+@pytest.mark.parametrize("clauses", [True, False])
+def test_invalid_plan_falls_back_to_the_clause_plan_then_the_question(store: Path, clauses: bool) -> None:
     plan = {"sub_questions": [{"question": "Where was #3 born?", "depends_on": [3]}]}
-    result = make_agent(store, oracle({"plan": plan})).ask(TWO_HOP)
+    result = make_agent(store, oracle({"plan": plan}),
+                        settings=ResearchSettings(clause_plan=clauses)).ask(TWO_HOP)
     notes = read_trajectory(result.trajectory).of_type("note")
-    fallback = [n for n in notes if n["kind"] == "plan_fallback"]
+    fallback = [n for n in notes if n["kind"] == ("clause_plan" if clauses else "plan_fallback")]
     assert fallback and "#3" in fallback[0]["message"]
-    assert len(result.sub_questions) == 1
+    assert len(result.sub_questions) == (2 if clauses else 1)
 
 
 def test_memory_is_not_fetched_twice(store: Path) -> None:

@@ -55,8 +55,9 @@ class ResearchSettings(BaseModel):
     #: A step that depends on earlier ones is also searched with their runner-up answers.
     alternate_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
-    #: The question's answer (a final step's) must sit in a sentence that states what is
-    #: asked; a bridge step may settle for the reader's grounded pick.
+    #: With an untrusted reader (``trust_reader``), the question's answer (a final step's)
+    #: must sit in a sentence that states what is asked; a bridge step may settle for
+    #: the reader's grounded pick.
     final_needs_support: bool = True
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
@@ -195,6 +196,12 @@ class RunContext:
                 send(event)
             except Exception:  # noqa: BLE001 - a broken progress sink must not break a run
                 pass
+
+    def trusts_reader(self) -> bool:
+        """Whether the reader's pick stands against the checks in code
+        (``ResearchSettings.trust_reader``; by default, unless the model is small)."""
+        trust = self.settings.trust_reader
+        return not getattr(self.llm, "small", False) if trust is None else trust
 
     def note(self, node: str, kind: str, message: str, **data: Any) -> None:
         """Record a noteworthy decision (a fallback, a removed citation) in the trajectory."""

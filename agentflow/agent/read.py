@@ -132,10 +132,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             else:
                 ctx.note("read", "ungrounded_answer",
                          f"reader answer {answer!r} is not a span of the passages", sub_question=sq["id"])
-    trust = ctx.settings.trust_reader
-    if trust is None:
-        trust = not getattr(ctx.llm, "small", False)
-    if not trust and chosen is not None and chosen.relation_hits == 0 and candidates \
+    if not ctx.trusts_reader() and chosen is not None and chosen.relation_hits == 0 and candidates \
             and candidates[0].relation_hits > 0:
         # The pick's sentence says nothing about what is asked while another span's does:
         # a check in code outranks a weak model's guess.

@@ -75,7 +75,9 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                               sub_question=sq["id"], max_tokens=60,
                               question=sq["resolved"] or sq["text"],
                               answer=answer, facts=reading.get("facts", [])[:3])
-    final = ctx.settings.final_needs_support and any(
+    # A trusted (strong) reader's pick may word the relation differently from the
+    # question; an untrusted one's must be stated by its sentence to answer the question.
+    final = ctx.settings.final_needs_support and not ctx.trusts_reader() and any(
         s["id"] == sq["id"] for s in final_steps(sub_questions))
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final)

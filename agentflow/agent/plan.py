@@ -33,10 +33,12 @@ def plan(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     question = state["question"]
     usage = dict(state.get("usage") or new_usage())
     settings = ctx.settings
-    clauses = clause_plan(question, settings.max_sub_questions) if settings.clause_plan else None
+    use_clauses = ctx.trusts_reader() if settings.clause_plan is None else settings.clause_plan
+    clauses = clause_plan(question, settings.max_sub_questions) if use_clauses else None
     if clauses is not None and validate_plan(clauses, question, settings.max_sub_questions):
         clauses = None
     result = None
+    # With clauses forced on, a small model is not asked: its plans are rarely valid.
     ask_model = settings.plan_llm and not (clauses is not None and getattr(ctx.llm, "small", False))
     if ask_model:
         result = ctx.ask(usage, node="plan", prompt="plan", output_type=Plan, question=question,

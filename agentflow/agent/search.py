@@ -61,7 +61,8 @@ def _alternate_queries(sq: dict[str, Any], ctx: RunContext,
     """The step again with each dependency's runner-up answers in place of its pick
     (a beam of width ``alternate_searches + 1`` over the chain; empty without dependencies)."""
     n = ctx.settings.alternate_searches
-    if n <= 0 or not sq["depends_on"]:
+    # A hedge against a weak reader's wrong pick; a trusted reader's answer is searched alone.
+    if n <= 0 or not sq["depends_on"] or ctx.trusts_reader():
         return []
     by_id = {s["id"]: s for s in sub_questions}
     out: list[str] = []

@@ -28,12 +28,13 @@ ANSWERED_V, AGAIN, UNANSWERABLE_V = "answered", "search_again", "unanswerable"
 
 
 def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None,
-           final: bool = False) -> str:
+           final: bool = False, bridge: bool = False) -> str:
     """The verdict for one round, from the reading and the critic's word (pure).
 
     ``final`` marks a step whose answer is the question's answer: it must be stated by
     its sentence (supported), since answering it from a stray span is exactly the
-    over-confident answer a refusal exists to prevent.
+    over-confident answer a refusal exists to prevent. ``bridge`` marks a step that later
+    steps depend on: its best grounded span carries the chain on.
     """
     answer = reading.get("answer") or ""
     supported = bool(answer) and bool(reading.get("grounded")) and bool(reading.get("supported"))
@@ -43,8 +44,13 @@ def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None,
         return AGAIN
     # Searching is over: a grounded span whose sentence does not echo the relation is
     # still the best the evidence holds for a bridge; refusing it would end the chain.
-    return ANSWERED_V if answer and reading.get("grounded") and reading.get("source") == "reader" \
-        and not final else UNANSWERABLE_V
+    # The question's own answer, though, must be stated (``final``); and a one-step plan
+    # (the question itself) keeps the stricter rule: only the reader's pick may stand.
+    if not answer or not reading.get("grounded"):
+        return UNANSWERABLE_V
+    if bridge:
+        return ANSWERED_V
+    return ANSWERED_V if reading.get("source") == "reader" and not final else UNANSWERABLE_V
 
 
 def _strength(reading: dict[str, Any]) -> tuple[bool, bool]:
@@ -79,8 +85,9 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     # question; an untrusted one's must be stated by its sentence to answer the question.
     final = ctx.settings.final_needs_support and not ctx.trusts_reader() and any(
         s["id"] == sq["id"] for s in final_steps(sub_questions))
+    bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
-                      critic=llm_verdict.verdict if llm_verdict else None, final=final)
+                      critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)
     if decision == AGAIN:
         if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in

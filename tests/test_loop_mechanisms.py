@@ -232,3 +232,10 @@ def test_a_final_step_needs_a_sentence_that_states_what_is_asked() -> None:
     assert decide(stray_pick, can_search=False, critic=None, final=True) == UNANSWERABLE_V
     supported = {**stray_pick, "supported": True}
     assert decide(supported, can_search=False, critic=None, final=True) == ANSWERED_V
+
+
+def test_a_bridge_step_carries_the_chain_on_its_best_grounded_span() -> None:
+    floor = {"answer": "Pellack", "grounded": True, "supported": False, "source": "candidate"}
+    assert decide(floor, can_search=False, critic=None) == UNANSWERABLE_V
+    assert decide(floor, can_search=False, critic=None, bridge=True) == ANSWERED_V
+    assert decide({"answer": ""}, can_search=False, critic=None, bridge=True) == UNANSWERABLE_V

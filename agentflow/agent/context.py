@@ -58,9 +58,10 @@ class ResearchSettings(BaseModel):
     alternate_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
     #: With an untrusted reader (``trust_reader``), the question's answer (a final step's)
-    #: must sit in a sentence that states what is asked; a bridge step may settle for
-    #: the reader's grounded pick.
-    final_needs_support: bool = True
+    #: must sit in a sentence that states what is asked. Off by default: with the 135M
+    #: model it refused half the first 8 dev questions (3 of them with every gold passage
+    #: retrieved), against 0.05 refused without it; the relation families are too narrow.
+    final_needs_support: bool = False
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from agentflow.store.index_files import IndexFolder, encode_strings
+from agentflow.store.index_files import IndexCorruptError, IndexFolder, encode_strings
 
 KIND = "agentflow.bm25"
 VERSION = 2
@@ -165,7 +165,10 @@ class BM25Index:
         """Write the index to ``folder``: only the new segments and rows when the folder holds
         what this index was loaded from, everything otherwise. Hold the folder's lock."""
         store = IndexFolder(folder, KIND, VERSION)
-        current = store.read_manifest() if store.stamp() else None
+        try:
+            current = store.read_manifest()
+        except IndexCorruptError:
+            current = None  # replaced whole below
         base = self._saved[1] if self._saved and self._saved[0] == Path(folder) else None
         if current is None or base is None or current.get("generation") != base.get("generation"):
             store.clear()
@@ -211,8 +214,6 @@ class BM25Index:
         index._doclen = store.column(manifest, "doclen")
         if (len(index.ids), len(index.vocab), len(index._doclen)) != (
                 manifest["rows"], manifest["terms"], manifest["rows"]):
-            from agentflow.store.index_files import IndexCorruptError
-
             raise IndexCorruptError(f"{folder}: the columns disagree with the manifest")
         df = np.zeros(len(index.vocab), np.int64)
         for entry in manifest["segments"]:

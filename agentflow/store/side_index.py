@@ -90,8 +90,14 @@ class SideIndex(Generic[T]):
         """Append ``passages`` and any passage of the collection the index lacks, then
         save and publish; returns the index now published."""
         with self._update_lock, self.folder.lock():
-            published = self._published()
-            index = published.clone() if published is not None else self._new()
+            with self._lock:
+                stamp = self.folder.stamp()
+                cached = self._index if stamp is not None and stamp == self._stamp else None
+            # Searches may hold the cached index: extend a copy of it. One loaded here
+            # is ours alone (no copy needed).
+            published = cached.clone() if cached is not None else (
+                self._try_load() if stamp is not None else None)
+            index = published if published is not None else self._new()
             known = set(self._ids(index))
             new = [p for p in dict((p.id, p) for p in passages).values() if p.id not in known]
             changed = published is None or bool(new)

@@ -63,7 +63,14 @@ class TimedEmbedder(Embedder):
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size, in MiB (Linux reports KiB)."""
+    """This process's peak resident set size, in MiB. Linux's ``VmHWM`` rather than
+    ``ru_maxrss``, which a child started by fork and exec inherits from its parent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -51,14 +51,13 @@ class CorpusSearch(SearchTool):
         graph = self._graph
         if graph is None:
             return self.store.search_many(queries, k=k, mode=self.mode)
-        pools = self.store.search_many(queries, k=max(k, self.candidates), mode=self.mode)
-        ranked = [graph.rerank(q, [(h.id, h.score) for h in pool], k=k) for q, pool in zip(queries, pools)]
-        # Passages the graph found outside the fused pools, fetched in one request.
-        pooled = {h.id: h for pool in pools for h in pool}
-        missing = [pid for r in ranked for pid, _ in r if pid not in pooled]
-        for p in self.store.get(missing) if missing else []:
-            pooled[p.id] = SearchHit(id=p.id, title=p.title, text=p.text, source=p.source, score=0.0)
+        pools = self.store.rank_many(queries, k=max(k, self.candidates), mode=self.mode)
+        ranked = [graph.rerank(q, pool, k=k) for q, pool in zip(queries, pools)]
+        # Only the winners' texts are fetched, in one request.
+        found = {p.id: p for p in self.store.get(list({pid for r in ranked for pid, _ in r}))}
         return [
-            [pooled[pid].model_copy(update={"score": float(score)}) for pid, score in r if pid in pooled][:k]
+            [SearchHit(id=pid, title=found[pid].title, text=found[pid].text,
+                       source=found[pid].source, score=float(score))
+             for pid, score in r if pid in found][:k]
             for r in ranked
         ]

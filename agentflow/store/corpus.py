@@ -396,6 +396,24 @@ class CorpusStore:
         fusion: FusionMethod | None = None,
     ) -> list[list[SearchHit]]:
         """:meth:`search` for several queries, embedding them in one batch."""
+        ranked = self.rank_many(queries, k=k, mode=mode, candidates=candidates, fusion=fusion)
+        found = self._chroma.get(list({doc_id for r in ranked for doc_id, _ in r}))
+        return [
+            [_hit(doc_id, score, *found[doc_id]) for doc_id, score in r if doc_id in found]
+            for r in ranked
+        ]
+
+    def rank_many(
+        self,
+        queries: Sequence[str],
+        *,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        candidates: int | None = None,
+        fusion: FusionMethod | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """The ranking :meth:`search_many` returns, as ``(id, score)`` pairs without the
+        passages' texts (for callers that rerank a pool and fetch only the winners)."""
         if mode not in SEARCH_MODES:
             raise ConfigError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
         method = fusion or self.fusion
@@ -420,11 +438,7 @@ class CorpusStore:
                 ranked.append(reciprocal_rank_fusion([d, s], k=self.rrf_k)[:k])
             else:
                 ranked.append(weighted_fusion(d, s, w_dense=self.dense_weight)[:k])
-        found = self._chroma.get(list({doc_id for r in ranked for doc_id, _ in r}))
-        return [
-            [_hit(doc_id, score, *found[doc_id]) for doc_id, score in r if doc_id in found]
-            for r in ranked
-        ]
+        return ranked
 
 
 def bm25_side_index(folder: Path) -> SideIndex[BM25Index]:

@@ -135,7 +135,9 @@ class IndexFolder:
         if nbytes == 0:
             return np.zeros(0, dtype=dtype)
         if mmap:
-            return np.memmap(path, dtype=dtype, mode="r", shape=(int(entry["length"]),))
+            # A plain read-only view of the mapping: np.memmap's own slicing costs a
+            # Python call per slice, which per-query code does thousands of times.
+            return np.asarray(np.memmap(path, dtype=dtype, mode="r", shape=(int(entry["length"]),)))
         return np.fromfile(path, dtype=dtype, count=int(entry["length"]))
 
     def strings(self, manifest: dict[str, Any], name: str) -> list[str]:

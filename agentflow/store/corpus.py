@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from agentflow.config import resolve_store_dir
@@ -57,6 +58,8 @@ DEFAULT_COLLECTION = "agentflow_corpus"
 #: Texts per embedding call in ``add``: big enough to keep the embedder busy, small
 #: enough for a progress bar that moves.
 EMBED_BATCH = 256
+#: Longest time embedded passages wait before they are added to Chroma.
+FLUSH_SECONDS = 10.0
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
 FusionMethod = Literal["weighted", "rrf"]
@@ -304,18 +307,33 @@ class CorpusStore:
             transient=False,
         ) as bar:
             task = bar.add_task("embedding", total=len(passages))
+            pending: list[tuple[list[Passage], np.ndarray]] = []
+            since = time.monotonic()
             for start in range(0, len(passages), EMBED_BATCH):
                 batch = passages[start : start + EMBED_BATCH]
-                vectors = self.embedder.embed([embedding_text(p) for p in batch])
-                # Added batch by batch, so an interrupted ingestion keeps what it embedded
-                # and a re-run only embeds the rest.
-                self._chroma.add(
-                    [p.id for p in batch],
-                    vectors,
-                    [p.text for p in batch],
-                    [{"title": p.title, "source": p.source, "chunk": p.chunk} for p in batch],
-                )
+                pending.append((batch, self.embedder.embed([embedding_text(p) for p in batch])))
                 bar.advance(task, len(batch))
+                # Chroma's add costs a lot per call (a transaction and an index batch):
+                # one call per max batch runs at its own bulk speed. Flushed at least every
+                # FLUSH_SECONDS, so that an interrupted slow ingestion keeps what it
+                # embedded and a re-run only embeds the rest.
+                if (sum(len(b) for b, _ in pending) + EMBED_BATCH > self._chroma.max_batch
+                        or time.monotonic() - since > FLUSH_SECONDS):
+                    self._flush(pending)
+                    pending, since = [], time.monotonic()
+            self._flush(pending)
+
+    def _flush(self, pending: list[tuple[list[Passage], np.ndarray]]) -> None:
+        """Add embedded batches to Chroma in one call."""
+        if not pending:
+            return
+        batch = [p for b, _ in pending for p in b]
+        self._chroma.add(
+            [p.id for p in batch],
+            np.concatenate([v for _, v in pending]),
+            [p.text for p in batch],
+            [{"title": p.title, "source": p.source, "chunk": p.chunk} for p in batch],
+        )
 
     def rebuild_bm25(self) -> None:
         """Rebuild the BM25 index from every passage in the collection and publish it."""

@@ -104,6 +104,7 @@ class BM25Index:
         self._doclen = np.zeros(0, np.float32)
         self._df = np.zeros(0, np.int64)
         self._segments: list[Segment] = []
+        self._norm: np.ndarray | None = None
         self._next_sid = 0
         self._stemmer = _stemmer()
         # What the folder this index came from (or was last saved to) holds, so that a
@@ -145,6 +146,7 @@ class BM25Index:
         df[: len(self._df)] = self._df
         df += np.diff(seg.indptr)
         self._df = df
+        self._norm = None
         return len(ids)
 
     def __len__(self) -> int:
@@ -239,42 +241,62 @@ class BM25Index:
             return [[] for _ in queries]
         return [self._top(tokens, k) for tokens in _tokenize(queries, self._stemmer)]
 
+    def _length_norm(self) -> np.ndarray:
+        """``k1 (1 - b + b |d| / avgdl)`` of every passage, computed once per index state
+        (searches would otherwise sum the lengths, O(corpus), each time)."""
+        norm = self._norm
+        if norm is None or len(norm) != len(self._doclen):
+            doclen = np.asarray(self._doclen, dtype=np.float32)
+            avgdl = float(doclen.sum(dtype=np.float64)) / max(len(doclen), 1)
+            # float32 throughout, as the scores were validated against bm25s.
+            norm = K1 * ((1.0 - B) + B * doclen / avgdl)
+            self._norm = norm
+        return norm
+
     def _top(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        n_docs = len(self.ids)
-        avgdl = float(self._doclen.sum(dtype=np.float64)) / n_docs
+        n_docs = len(self._doclen)
+        norm = self._length_norm()
+        df_all, segments = self._df, self._segments
         docs_parts, score_parts = [], []
         # A term repeated in the query counts each time, as in bm25s.
         for tok in tokens:
             tid = self._term.get(tok)
-            if tid is None:
+            if tid is None or tid >= len(df_all):
                 continue
-            df = int(self._df[tid])
-            idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-            for seg in self._segments:
+            df = int(df_all[tid])
+            idf = np.float32(math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
+            for seg in segments:
                 if tid >= seg.terms:
                     continue
                 start, end = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
                 if start == end:
                     continue
-                docs = np.asarray(seg.docs[start:end])
-                tf = np.asarray(seg.tf[start:end])
-                norm = K1 * ((1.0 - B) + B * self._doclen[docs] / avgdl)
+                docs = seg.docs[start:end]
+                tf = seg.tf[start:end]
                 docs_parts.append(docs)
-                score_parts.append(np.float32(idf) * (tf / (tf + norm)).astype(np.float32))
+                score_parts.append(idf * (tf / (tf + norm[docs])))
         if not docs_parts:
             return []
-        docs = np.concatenate(docs_parts)
-        scores = np.concatenate(score_parts)
-        if len(docs_parts) > 1:
-            # Sum per passage: over the matches only while they are few, else a dense pass.
+        if len(docs_parts) == 1:
+            docs, scores = docs_parts[0], score_parts[0]
+        else:
+            docs = np.concatenate(docs_parts)
+            scores = np.concatenate(score_parts)
             if len(docs) * 8 < n_docs:
+                # Few matches: sum per passage over them alone.
                 docs, inverse = np.unique(docs, return_inverse=True)
                 scores = np.bincount(inverse, weights=scores).astype(np.float32)
             else:
-                full = np.bincount(docs, weights=scores, minlength=n_docs).astype(np.float32)
-                docs = np.flatnonzero(full)
-                scores = full[docs]
+                # Many: one dense pass, as bm25s makes for every query.
+                scores = np.bincount(docs, weights=scores, minlength=n_docs).astype(np.float32)
+                docs = np.arange(n_docs)
         want = min(k, len(docs))
-        head = np.argpartition(-scores, want - 1)[:want] if want < len(docs) else np.arange(len(docs))
-        head = head[np.lexsort((docs[head], -scores[head]))]
+        if want < len(docs):
+            # Every passage scoring at least the k-th best, so that a tie at the cut goes
+            # to the earlier passage, never to whichever argpartition left there.
+            kth = np.partition(scores, len(scores) - want)[len(scores) - want]
+            head = np.flatnonzero(scores >= kth)
+        else:
+            head = np.arange(len(docs))
+        head = head[np.lexsort((docs[head], -scores[head]))][:want]
         return [(self.ids[int(docs[i])], float(scores[i])) for i in head if scores[i] > 0]

@@ -172,7 +172,7 @@ def test_bm25_is_rebuilt_after_each_add_and_when_missing(store: CorpusStore) -> 
     shutil.rmtree(store.path / "bm25")
     fresh = CorpusStore(store.path)
     assert fresh.search("okapi rainforest", mode="bm25")[0].id == "okapi"
-    assert (store.path / "bm25" / "ids.json").is_file()
+    assert (store.path / "bm25" / "manifest.json").is_file()
 
 
 def test_bm25_reloads_after_another_instance_ingests(store: CorpusStore) -> None:

@@ -10,6 +10,7 @@ from agentflow.records import SearchHit
 from agentflow.tools.base import SearchTool
 
 if TYPE_CHECKING:
+    from agentflow.memory.corpus_graph import CorpusGraph
     from agentflow.store.corpus import CorpusStore
 
 
@@ -23,16 +24,23 @@ class CorpusSearch(SearchTool):
         self.store = store
         self.mode = mode
         self.candidates = candidates
-        self._graph = None
+        self._graphs = None
         if use_graph:
-            from agentflow.store.graph_index import corpus_graph_for
+            from agentflow.store.graph_index import graph_index_for
 
-            self._graph = corpus_graph_for(store)
+            self._graphs = graph_index_for(store)
+            self._graphs.current(store)  # loaded (or built) now, not on the first query
+
+    @property
+    def _graph(self) -> CorpusGraph | None:
+        # The graph as published now: another process may have ingested since.
+        return self._graphs.current(self.store) if self._graphs is not None else None
 
     def entity_frequency(self, key: str) -> int:
         """Passages of the corpus that mention the normalised entity ``key`` (1 without a
         graph: every name then counts the same)."""
-        return self._graph.entity_frequency(key) if self._graph is not None else 1
+        graph = self._graph
+        return graph.entity_frequency(key) if graph is not None else 1
 
     def search(self, query: str, *, k: int = 5) -> list[SearchHit]:
         """Top ``k`` passages for ``query``."""
@@ -40,16 +48,16 @@ class CorpusSearch(SearchTool):
 
     def search_many(self, queries: list[str], *, k: int = 5) -> list[list[SearchHit]]:
         """Batch search (queries are embedded together)."""
-        if self._graph is None:
+        graph = self._graph
+        if graph is None:
             return self.store.search_many(queries, k=k, mode=self.mode)
-        pools = self.store.search_many(queries, k=max(k, self.candidates), mode=self.mode)
-        ranked = [self._graph.rerank(q, [(h.id, h.score) for h in pool], k=k) for q, pool in zip(queries, pools)]
-        # Passages the graph found outside the fused pools, fetched in one request.
-        pooled = {h.id: h for pool in pools for h in pool}
-        missing = [pid for r in ranked for pid, _ in r if pid not in pooled]
-        for p in self.store.get(missing) if missing else []:
-            pooled[p.id] = SearchHit(id=p.id, title=p.title, text=p.text, source=p.source, score=0.0)
+        pools = self.store.rank_many(queries, k=max(k, self.candidates), mode=self.mode)
+        ranked = [graph.rerank(q, pool, k=k) for q, pool in zip(queries, pools)]
+        # Only the winners' texts are fetched, in one request.
+        found = {p.id: p for p in self.store.get(list({pid for r in ranked for pid, _ in r}))}
         return [
-            [pooled[pid].model_copy(update={"score": float(score)}) for pid, score in r if pid in pooled][:k]
+            [SearchHit(id=pid, title=found[pid].title, text=found[pid].text,
+                       source=found[pid].source, score=float(score))
+             for pid, score in r if pid in found][:k]
             for r in ranked
         ]

@@ -101,6 +101,10 @@ def serve_cmd(
         None, "--source", metavar="SOURCE",
         help="What runs search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus).",
     ),
+    allow_ingest: bool = typer.Option(
+        False, "--allow-ingest",
+        help="Accept POST /v1/corpus/documents: authenticated clients add documents to the corpus.",
+    ),
     agent_factory: str | None = typer.Option(
         None,
         "--agent-factory", metavar="MODULE:FUNCTION",
@@ -139,7 +143,7 @@ def serve_cmd(
         max_runs_per_key=max_runs_per_key,
         max_runs=max_runs,
     )
-    app = create_app(agent, api_keys=keys, limits=limits, model=model_name)
+    app = create_app(agent, api_keys=keys, limits=limits, model=model_name, allow_ingest=allow_ingest)
     # What was loaded so far (modules, models, the store) lives as long as the process:
     # moving it out of the collector's reach makes full collections, which pause every
     # thread, about half as long under load (measured: 260 -> 100 ms at 50 runs).

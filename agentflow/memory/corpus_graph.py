@@ -4,28 +4,36 @@ Passages link to the capitalised-phrase entities they mention and to their own
 titles, so a passage about a bridge entity connects to the passage titled with it.
 Personalized PageRank seeded from the question's entities and the fused ranking
 then surfaces second-hop passages that similarity to the question alone misses.
-Plain scipy: the graph is a sparse passage x entity incidence matrix.
+
+Edges touching a hub (more than :data:`HUB_DEGREE` neighbours) are down-weighted by
+``HUB_DEGREE / degree`` at each end (:func:`~agentflow.memory.ppr.hub_dampened`). Queries
+run local PPR (:func:`~agentflow.memory.local_ppr.forward_push`), whose cost follows the
+seeds' neighbourhood rather than the corpus; the global power iteration stays as the
+reference (``exact=True``). The graph is kept in segments, one per ingestion, so adding
+passages appends rows instead of rebuilding, and it is saved as checked columns loaded
+memory-mapped (:mod:`agentflow.store.index_files`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from agentflow.errors import StoreNotFoundError
 from agentflow.memory.entities import extract_entities, normalize_entity
+from agentflow.memory.local_ppr import forward_push, multi_arange
 from agentflow.memory.ppr import PageRankOperator, hub_dampened
+from agentflow.store.index_files import IndexCorruptError, IndexFolder, encode_strings
 
 __all__ = ["CorpusGraph"]
 
-_FORMAT = "agentflow.corpus_graph"
-_VERSION = 1
-_MATRIX_FILE = "corpus_graph.npz"
-_INDEX_FILE = "corpus_graph.json"
+KIND = "agentflow.corpus_graph"
+VERSION = 2
 
 DAMPING = 0.5
 HUB_DEGREE = 50
@@ -36,13 +44,61 @@ ANCHOR_SEED_WEIGHT = 1.0
 # Rankings only need the order of the top few; a looser tolerance than the memory
 # graph's saves iterations on a large corpus.
 _TOL = 1e-8
+#: Residual tolerance of local PPR (per unit of degree, seeds summing to 1). Tuned on the
+#: generated world and the development sample: the same top 10 as the global iteration.
+PUSH_EPS = 1e-6
+#: More segments than this and all but the first are merged when saving.
+MAX_SEGMENTS = 8
+_PARTS = ("p_indptr", "p_cols", "e_indptr", "e_rows")
+
+
+def passage_keys(title: str, text: str) -> list[str]:
+    """The entity keys a passage links to: its title's and those named in its text."""
+    keys = {normalize_entity(name) for name in [title, *extract_entities(text)] if name}
+    keys.discard("")
+    return sorted(keys)
+
+
+@dataclass
+class GraphSegment:
+    """The edges of passages ``row0 .. row0 + rows - 1``, both ways: passage ``row0 + i``
+    mentions ``p_cols[p_indptr[i]:p_indptr[i + 1]]``; entity ``e`` (below
+    ``len(e_indptr) - 1``) is mentioned by ``e_rows[e_indptr[e]:e_indptr[e + 1]]``."""
+
+    sid: int
+    row0: int
+    p_indptr: np.ndarray
+    p_cols: np.ndarray
+    e_indptr: np.ndarray
+    e_rows: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        """Number of passages in the segment."""
+        return len(self.p_indptr) - 1
+
+
+def _segment(sid: int, row0: int, p_indptr: np.ndarray, p_cols: np.ndarray,
+             n_entities: int) -> GraphSegment:
+    rows = len(p_indptr) - 1
+    local = np.repeat(np.arange(rows, dtype=np.int64), np.diff(p_indptr))
+    order = np.lexsort((local, p_cols))
+    e_indptr = np.zeros(n_entities + 1, np.int64)
+    np.cumsum(np.bincount(p_cols, minlength=n_entities), out=e_indptr[1:])
+    return GraphSegment(sid, row0, p_indptr.astype(np.int64), p_cols.astype(np.int32),
+                        e_indptr, (local[order] + row0).astype(np.int32))
+
+
+def _hub_factor(degree: np.ndarray) -> np.ndarray:
+    return np.minimum(1.0, HUB_DEGREE / np.maximum(np.asarray(degree, dtype=np.float64), 1.0))
 
 
 class CorpusGraph:
-    """Passages and the entities they mention, as a bipartite sparse graph with PPR reranking.
+    """Passages and the entities they mention, as a bipartite graph with PPR reranking.
 
     ``passage_ids`` and ``entities`` (normalised names) give the row and column order
-    of the passage x entity incidence matrix.
+    of the passage x entity incidence matrix; node ``i < len(passage_ids)`` is a passage,
+    node ``len(passage_ids) + j`` the entity ``entities[j]``.
     """
 
     def __init__(self) -> None:
@@ -50,9 +106,15 @@ class CorpusGraph:
         self.entities: list[str] = []
         self._passage_index: dict[str, int] = {}
         self._entity_index: dict[str, int] = {}
-        self._incidence = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._pdeg = np.zeros(0, np.int32)
+        self._edeg = np.zeros(0, np.int32)
+        # Sum of the hub factors of each entity's passages: the denominator of the
+        # entity -> passage transition (a passage's factor never changes once added).
+        self._efsum = np.zeros(0, np.float64)
+        self._segments: list[GraphSegment] = []
+        self._next_sid = 0
         self._operator: PageRankOperator | None = None
-        self._degrees: np.ndarray | None = None
+        self._saved: tuple[Path, dict[str, Any]] | None = None
 
     @classmethod
     def build(cls, passages: Iterable[tuple[str, str, str]]) -> CorpusGraph:
@@ -62,128 +124,292 @@ class CorpusGraph:
         return graph
 
     def add(self, passages: Iterable[tuple[str, str, str]]) -> int:
-        """Add passages (ids already in the graph are skipped); returns how many were new."""
-        rows: list[int] = []
+        """Add passages (ids already in the graph are skipped) as a new segment; returns
+        how many were new."""
+        ids: list[str] = []
+        lengths: list[int] = []
         cols: list[int] = []
-        first_new = len(self.passage_ids)
+        index = self._entity_index
+        seen: set[str] = set()
         for pid, title, text in passages:
-            if pid in self._passage_index:
+            if pid in self._passage_index or pid in seen:
                 continue
-            row = len(self.passage_ids)
-            self._passage_index[pid] = row
-            self.passage_ids.append(pid)
-            keys = {normalize_entity(name) for name in [title, *extract_entities(text)] if name}
+            seen.add(pid)
+            ids.append(pid)
+            keys = passage_keys(title, text)
             for key in keys:
-                if not key:
-                    continue
-                col = self._entity_index.get(key)
+                col = index.get(key)
                 if col is None:
-                    col = self._entity_index[key] = len(self.entities)
+                    col = index[key] = len(self.entities)
                     self.entities.append(key)
-                rows.append(row - first_new)
                 cols.append(col)
-        added = len(self.passage_ids) - first_new
-        if added:
-            shape = (len(self.passage_ids), len(self.entities))
-            old = self._incidence.tocoo()
-            ones = np.ones(len(rows), dtype=np.float32)
-            new = sp.coo_matrix((ones, (np.array(rows) + first_new, cols)), shape=shape)
-            old = sp.coo_matrix((old.data, (old.row, old.col)), shape=shape)
-            self._incidence = (old + new).tocsr()
-            self._operator = None
-            self._degrees = None
-        return added
+            lengths.append(len(keys))
+        if not ids:
+            return 0
+        row0 = len(self.passage_ids)
+        for i, pid in enumerate(ids):
+            self._passage_index[pid] = row0 + i
+        self.passage_ids.extend(ids)
+        p_indptr = np.zeros(len(ids) + 1, np.int64)
+        np.cumsum(lengths, out=p_indptr[1:])
+        p_cols = np.asarray(cols, dtype=np.int64)
+        seg = _segment(self._next_sid, row0, p_indptr, p_cols, len(self.entities))
+        self._next_sid += 1
+        self._segments.append(seg)
+        new_pdeg = np.asarray(lengths, dtype=np.int32)
+        self._pdeg = np.concatenate([self._pdeg, new_pdeg])
+        n_ent = len(self.entities)
+        edeg = np.zeros(n_ent, np.int32)
+        edeg[: len(self._edeg)] = self._edeg
+        edeg += np.bincount(p_cols, minlength=n_ent).astype(np.int32)
+        efsum = np.zeros(n_ent, np.float64)
+        efsum[: len(self._efsum)] = self._efsum
+        efsum += np.bincount(p_cols, weights=np.repeat(_hub_factor(new_pdeg), lengths),
+                             minlength=n_ent)
+        self._edeg, self._efsum = edeg, efsum
+        self._operator = None
+        return len(ids)
 
     def __len__(self) -> int:
         """Number of passages in the graph."""
         return len(self.passage_ids)
 
+    def clone(self) -> CorpusGraph:
+        """A copy to extend while queries go on in this one (arrays are shared: they are
+        replaced, never written in place)."""
+        other = CorpusGraph.__new__(CorpusGraph)
+        other.__dict__.update(self.__dict__)
+        other.passage_ids, other.entities = list(self.passage_ids), list(self.entities)
+        other._passage_index, other._entity_index = dict(self._passage_index), dict(self._entity_index)
+        other._segments = list(self._segments)
+        other._operator = None
+        return other
+
     # ---- persistence ---------------------------------------------------------------
 
     def save(self, directory: str | Path) -> None:
-        """Write the graph to ``directory`` (a scipy ``.npz`` matrix plus a JSON index)."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        sp.save_npz(folder / _MATRIX_FILE, self._incidence.tocsr())
-        index = {"format": _FORMAT, "version": _VERSION, "passage_ids": self.passage_ids,
-                 "entities": self.entities}
-        (folder / _INDEX_FILE).write_text(json.dumps(index), encoding="utf-8")
+        """Write the graph to ``directory``: only what is new when the folder holds what this
+        graph was loaded from, everything otherwise. Concurrent writers hold
+        :meth:`IndexFolder.lock` around load, add and save."""
+        folder = IndexFolder(directory, KIND, VERSION)
+        try:
+            current = folder.read_manifest()
+        except IndexCorruptError:
+            current = None
+        base = self._saved[1] if self._saved and self._saved[0] == Path(directory) else None
+        if current is None or base is None or current.get("generation") != base.get("generation"):
+            folder.clear()
+            base, current = {"columns": {}, "rows": 0, "entities": 0, "segments": [],
+                             "generation": 0}, None
+        folder.path.mkdir(parents=True, exist_ok=True)
+        columns = dict(base["columns"])
+        gen = int(base["generation"]) + 1
+        folder.append(columns, "passage_ids", encode_strings(self.passage_ids[base["rows"]:]))
+        folder.append(columns, "entities", encode_strings(self.entities[base["entities"]:]))
+        folder.append(columns, "pdeg", self._pdeg[base["rows"]:])
+        folder.write(columns, "edeg", self._edeg, gen)
+        folder.write(columns, "efsum", self._efsum, gen)
+        saved = {s["sid"] for s in base["segments"]}
+        if len(self._segments) > MAX_SEGMENTS:
+            self._merge_tail()
+        for seg in self._segments:
+            if seg.sid not in saved:
+                for part in _PARTS:
+                    folder.write(columns, f"seg{seg.sid}.{part}", getattr(seg, part), gen)
+        live = {f"seg{s.sid}." for s in self._segments}
+        columns = {k: v for k, v in columns.items()
+                   if not k.startswith("seg") or k[: k.index(".") + 1] in live}
+        manifest = {"generation": gen, "rows": len(self.passage_ids),
+                    "entities": len(self.entities), "next_segment": self._next_sid,
+                    "segments": [{"sid": s.sid, "row0": s.row0, "rows": s.rows}
+                                 for s in self._segments], "columns": columns}
+        folder.commit(manifest, previous=current)
+        self._saved = (Path(directory), manifest)
+
+    def _merge_tail(self) -> None:
+        """Merge every segment after the first into one (they are consecutive rows)."""
+        tail = self._segments[1:]
+        indptrs, cols = [], []
+        offset = 0
+        for seg in tail:
+            indptrs.append(np.asarray(seg.p_indptr[1:]) + offset if indptrs else np.asarray(seg.p_indptr))
+            offset += int(seg.p_indptr[-1])
+            cols.append(np.asarray(seg.p_cols))
+        merged = _segment(self._next_sid, tail[0].row0, np.concatenate(indptrs),
+                          np.concatenate(cols).astype(np.int64), len(self.entities))
+        self._next_sid += 1
+        self._segments = [self._segments[0], merged]
 
     @classmethod
     def load(cls, directory: str | Path) -> CorpusGraph:
-        """Read a graph written by :meth:`save`."""
-        folder = Path(directory)
-        if not (folder / _INDEX_FILE).is_file() or not (folder / _MATRIX_FILE).is_file():
+        """Read a graph written by :meth:`save` (columns memory-mapped). A missing graph is
+        ``StoreNotFoundError``; a damaged one :class:`IndexCorruptError`."""
+        folder = IndexFolder(directory, KIND, VERSION)
+        manifest = folder.read_manifest()
+        if manifest is None:
             raise StoreNotFoundError(
-                f"no corpus graph in {folder}: build one with CorpusGraph.build(...) and save it "
-                "there (re-ingesting the corpus does this)"
-            )
-        index = json.loads((folder / _INDEX_FILE).read_text(encoding="utf-8"))
-        if index.get("format") != _FORMAT or index.get("version", 0) > _VERSION:
-            raise StoreNotFoundError(
-                f"{folder / _INDEX_FILE} is not a corpus graph this agentflow reads: rebuild it"
+                f"no corpus graph in {folder.path}: build one with CorpusGraph.build(...) and "
+                "save it there (re-ingesting the corpus does this)"
             )
         graph = cls()
-        graph.passage_ids = list(index["passage_ids"])
-        graph.entities = list(index["entities"])
+        graph.passage_ids = folder.strings(manifest, "passage_ids")
+        graph.entities = folder.strings(manifest, "entities")
+        graph._pdeg = folder.column(manifest, "pdeg")
+        graph._edeg = folder.column(manifest, "edeg")
+        graph._efsum = folder.column(manifest, "efsum")
+        for entry in manifest["segments"]:
+            sid = entry["sid"]
+            parts = [folder.column(manifest, f"seg{sid}.{p}") for p in _PARTS]
+            graph._segments.append(GraphSegment(sid, int(entry["row0"]), *parts))
+        sizes = (len(graph.passage_ids), len(graph._pdeg), len(graph.entities),
+                 len(graph._edeg), len(graph._efsum))
+        want = (manifest["rows"],) * 2 + (manifest["entities"],) * 3
+        if sizes != want or sum(s.rows for s in graph._segments) != manifest["rows"]:
+            raise IndexCorruptError(f"{folder.path}: the columns disagree with the manifest")
         graph._passage_index = {pid: i for i, pid in enumerate(graph.passage_ids)}
         graph._entity_index = {key: i for i, key in enumerate(graph.entities)}
-        graph._incidence = sp.load_npz(folder / _MATRIX_FILE).tocsr()
+        graph._next_sid = int(manifest["next_segment"])
+        graph._saved = (Path(directory), manifest)
         return graph
+
+    # ---- the graph as forward push sees it -----------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Number of nodes: passages, then entities."""
+        return len(self.passage_ids) + len(self.entities)
+
+    def degrees(self, nodes: np.ndarray) -> np.ndarray:
+        """Number of neighbours of each node."""
+        n_p = len(self.passage_ids)
+        is_p = nodes < n_p
+        out = np.empty(len(nodes), np.int64)
+        out[is_p] = self._pdeg[nodes[is_p]]
+        out[~is_p] = self._edeg[nodes[~is_p] - n_p]
+        return out
+
+    def spread(self, nodes: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Split each node's ``mass`` over its neighbours by the hub-dampened transition:
+        passage -> entity in proportion to the entity's hub factor, entity -> passage in
+        proportion to the passage's."""
+        n_p = len(self.passage_ids)
+        targets: list[np.ndarray] = []
+        amounts: list[np.ndarray] = []
+        is_p = nodes < n_p
+        rows, row_mass = nodes[is_p], mass[is_p]
+        ents, ent_mass = nodes[~is_p] - n_p, mass[~is_p]
+        for seg in self._segments:
+            if rows.size:
+                inside = (rows >= seg.row0) & (rows < seg.row0 + seg.rows)
+                local = rows[inside] - seg.row0
+                if local.size:
+                    starts = np.asarray(seg.p_indptr[local])
+                    lengths = np.asarray(seg.p_indptr[local + 1]) - starts
+                    keep = lengths > 0
+                    starts, lengths, share = starts[keep], lengths[keep], row_mass[inside][keep]
+                    cols = np.asarray(seg.p_cols[multi_arange(starts, lengths)])
+                    factor = _hub_factor(self._edeg[cols])
+                    sums = np.add.reduceat(factor, np.cumsum(lengths) - lengths) if cols.size else factor
+                    targets.append(cols.astype(np.int64) + n_p)
+                    amounts.append(factor * np.repeat(share / sums, lengths))
+            if ents.size:
+                inside = ents < len(seg.e_indptr) - 1
+                local = ents[inside]
+                if local.size:
+                    starts = np.asarray(seg.e_indptr[local])
+                    lengths = np.asarray(seg.e_indptr[local + 1]) - starts
+                    prow = np.asarray(seg.e_rows[multi_arange(starts, lengths)]).astype(np.int64)
+                    factor = _hub_factor(self._pdeg[prow])
+                    share = ent_mass[inside] / np.asarray(self._efsum[local])
+                    targets.append(prow)
+                    amounts.append(factor * np.repeat(share, lengths))
+        if not targets:
+            return np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(targets), np.concatenate(amounts)
 
     # ---- retrieval -----------------------------------------------------------------
 
+    def _incidence(self) -> sp.csr_matrix:
+        indptrs, cols, offset = [np.zeros(1, np.int64)], [], 0
+        for seg in self._segments:
+            indptrs.append(np.asarray(seg.p_indptr[1:]) + offset)
+            offset += int(seg.p_indptr[-1])
+            cols.append(np.asarray(seg.p_cols))
+        indptr = np.concatenate(indptrs)
+        col = np.concatenate(cols) if cols else np.zeros(0, np.int32)
+        return sp.csr_matrix((np.ones(len(col), np.float32), col, indptr),
+                             shape=(len(self.passage_ids), len(self.entities)))
+
     def _operator_for_graph(self) -> PageRankOperator:
         if self._operator is None:
-            adjacency = sp.bmat([[None, self._incidence], [self._incidence.T, None]], format="csr")
+            incidence = self._incidence()
+            adjacency = sp.bmat([[None, incidence], [incidence.T, None]], format="csr")
             self._operator = PageRankOperator(hub_dampened(adjacency, HUB_DEGREE))
         return self._operator
 
     def entity_frequency(self, key: str) -> int:
         """How many passages mention the entity with normalised name ``key`` (0 if none)."""
         col = self._entity_index.get(key)
-        if col is None:
-            return 0
-        if self._degrees is None:
-            self._degrees = np.asarray((self._incidence > 0).sum(axis=0)).ravel()
-        return int(self._degrees[col])
+        return 0 if col is None else int(self._edeg[col])
 
     def query_entities(self, query: str) -> list[str]:
         """The entity keys of ``query`` that occur in the corpus graph."""
         keys = (normalize_entity(name) for name in extract_entities(query))
         return [key for key in dict.fromkeys(keys) if key in self._entity_index]
 
-    def passage_scores(self, query: str, fused: Sequence[tuple[str, float]]) -> np.ndarray:
-        """PPR score of every passage (aligned with :attr:`passage_ids`), seeded from the
-        query's entities, every fused candidate at 0.05 x its max-normalised score and the
-        top fused candidate at full weight."""
+    def seeds(self, query: str, fused: Sequence[tuple[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Restart nodes and weights: the query's entities and the top fused candidate at
+        full weight, every fused candidate at 0.05 x its max-normalised score."""
         n_passages = len(self.passage_ids)
-        if n_passages == 0:
-            return np.zeros(0)
-        restart = np.zeros(n_passages + len(self.entities))
+        weights: dict[int, float] = {}
         for key in self.query_entities(query):
-            restart[n_passages + self._entity_index[key]] = ANCHOR_SEED_WEIGHT
+            weights[n_passages + self._entity_index[key]] = ANCHOR_SEED_WEIGHT
         index = self._passage_index
         known = [(index[pid], score) for pid, score in fused if pid in index]
         top = max((score for _, score in known), default=0.0)
         for row, score in known:
             if top > 0 and score > 0:
-                restart[row] += PASSAGE_SEED_WEIGHT * score / top
+                weights[row] = weights.get(row, 0.0) + PASSAGE_SEED_WEIGHT * score / top
         if known:
-            restart[known[0][0]] += ANCHOR_SEED_WEIGHT
-        if not restart.any():
+            weights[known[0][0]] = weights.get(known[0][0], 0.0) + ANCHOR_SEED_WEIGHT
+        nodes = np.fromiter(weights, dtype=np.int64, count=len(weights))
+        return nodes, np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+
+    def passage_scores(self, query: str, fused: Sequence[tuple[str, float]]) -> np.ndarray:
+        """Exact (global power iteration) PPR score of every passage, aligned with
+        :attr:`passage_ids`: the reference that :meth:`local_scores` approximates."""
+        n_passages = len(self.passage_ids)
+        if n_passages == 0:
+            return np.zeros(0)
+        nodes, weights = self.seeds(query, fused)
+        if not nodes.size:
             return np.zeros(n_passages)
+        restart = np.zeros(self.size)
+        restart[nodes] = weights
         return self._operator_for_graph().run(restart, damping=DAMPING, tol=_TOL)[:n_passages]
 
+    def local_scores(self, query: str, fused: Sequence[tuple[str, float]], *,
+                     eps: float = PUSH_EPS) -> tuple[np.ndarray, np.ndarray]:
+        """Local (forward push) PPR of the passages near the seeds: ``(rows, scores)``;
+        every passage not listed scores (about) zero."""
+        nodes, weights = self.seeds(query, fused)
+        if not nodes.size:
+            return np.zeros(0, np.int64), np.zeros(0)
+        found, scores = forward_push(self, nodes, weights, damping=DAMPING, eps=eps)
+        is_passage = found < len(self.passage_ids)
+        return found[is_passage], scores[is_passage]
+
     def rerank(
-        self, query: str, fused: Sequence[tuple[str, float]], *, k: int = 5, keep_top: int = 3
+        self, query: str, fused: Sequence[tuple[str, float]], *, k: int = 5, keep_top: int = 3,
+        exact: bool = False,
     ) -> list[tuple[str, float]]:
         """The first ``keep_top`` fused passages, then the passages with the most PPR mass
         that are not among them (from the whole corpus), ``k`` in all.
 
         ``fused`` is a best-first ``(passage id, score)`` list. Scores decrease along the
         result: a kept passage scores 1 + its max-normalised fused score, a graph pick its
-        PPR score relative to the best passage's (at most 1).
+        PPR score relative to the best passage's (at most 1). ``exact`` uses the global
+        power iteration instead of local push (the reference, O(corpus) a query).
         """
         if k <= 0:
             return []
@@ -191,20 +417,24 @@ class CorpusGraph:
         top = max((score for _, score in fused), default=0.0)
         fused_score = {pid: score for pid, score in reversed(fused)}
         result = [(pid, 1.0 + (fused_score[pid] / top if top > 0 else 0.0)) for pid in kept]
-        scores = self.passage_scores(query, fused)
-        best = scores.max() if scores.size else 0.0
+        if exact:
+            scores = self.passage_scores(query, fused)
+            rows = np.arange(len(scores))
+        else:
+            rows, scores = self.local_scores(query, fused)
         taken = set(kept)
+        best = scores.max() if scores.size else 0.0
         if best > 0:
-            # argpartition keeps this O(n) on a large corpus; only the head is sorted.
             want = min(len(scores), k + len(taken))
             head = np.argpartition(-scores, want - 1)[:want]
-            for row in head[np.argsort(-scores[head], kind="stable")]:
-                if len(result) >= k or scores[row] <= 0:
+            # Ties go to the earlier passage, as a stable sort of all passages would.
+            for i in head[np.lexsort((rows[head], -scores[head]))]:
+                if len(result) >= k or scores[i] <= 0:
                     break
-                pid = self.passage_ids[row]
+                pid = self.passage_ids[int(rows[i])]
                 if pid not in taken:
                     taken.add(pid)
-                    result.append((pid, float(scores[row] / best)))
+                    result.append((pid, float(scores[i] / best)))
         # Fused candidates outside the graph (or no PPR mass at all): fill from fused.
         for pid, _ in fused:
             if len(result) >= k:
@@ -213,3 +443,4 @@ class CorpusGraph:
                 taken.add(pid)
                 result.append((pid, 0.0))
         return result
+

@@ -8,6 +8,7 @@
     GET  /v1/runs/{run_id}/trajectory   a run's trajectory events as JSON
     GET  /v1/runs/{run_id}/picture      a run's evidence picture (agentflow.picture) as JSON
     GET  /picture.js                    the picture's drawing code (cytoscape.js bundled)
+    POST /v1/corpus/documents           add documents to the corpus (``allow_ingest`` only)
 
 Build one with :func:`create_app` (tests and embedding applications pass their own
 agent) or run ``agentflow serve``.
@@ -57,10 +58,12 @@ def create_app(
     api_keys: ApiKeys | Sequence[str] = (),
     limits: ServerLimits | None = None,
     model: str = DEFAULT_MODEL,
+    allow_ingest: bool = False,
 ) -> FastAPI:
     """The server app for ``agent``. ``api_keys`` empty means no authentication (only
     for loopback: ``agentflow serve`` enforces that); ``limits`` bound request sizes
-    and runs in progress. An :class:`Agent` gets an :class:`AsyncAgent` with one
+    and runs in progress; ``allow_ingest`` adds ``POST /v1/corpus/documents``
+    (:mod:`agentflow.server.corpus_routes`). An :class:`Agent` gets an :class:`AsyncAgent` with one
     worker per allowed run (closed with the app); an :class:`AsyncAgent` is used as
     it is (its pool size then bounds the runs that proceed at once)."""
     limits = limits or ServerLimits()
@@ -91,6 +94,11 @@ def create_app(
         RequestGuard, loopback_only=not keys.enabled, body_timeout_s=limits.body_timeout_s
     )
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+
+    if allow_ingest:
+        from agentflow.server.corpus_routes import install_corpus_routes
+
+        install_corpus_routes(app, runner.agent, keys)
 
     @app.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:

@@ -1,19 +1,36 @@
-"""The sparse half of the corpus store: a BM25 index (bm25s) persisted next to the Chroma data.
+"""The sparse half of the corpus store: a BM25 index persisted next to the Chroma data.
 
-This is the only module that imports bm25s. bm25s cannot add documents to an
-existing index, so the store rebuilds it from the full corpus after each
-ingestion; that takes about a second per 10,000 passages.
+This is the only module that imports bm25s (for its tokenizer: English stopwords and
+Snowball stemming, the same for documents and queries). The index itself is ours, because
+bm25s cannot add documents to an index: term frequencies are kept in segments, one per
+ingestion, and scores are computed at query time from corpus-wide statistics (document
+frequency, average length), so a store added to in ten batches ranks exactly like one
+built at once. The formula is bm25s's default (Lucene's): ``idf = ln(1 + (N - df + 0.5) /
+(df + 0.5))`` and ``tf / (tf + k1 (1 - b + b |d| / avgdl))`` with k1 = 1.5, b = 0.75.
+
+On disk the segments are columns of an :class:`~agentflow.store.index_files.IndexFolder`,
+appended by each ingestion and loaded memory-mapped; past :data:`MAX_SEGMENTS` the
+younger segments are merged into one.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-IDS_FILE = "ids.json"
+import numpy as np
+
+from agentflow.store.index_files import IndexCorruptError, IndexFolder, encode_strings
+
+KIND = "agentflow.bm25"
+VERSION = 2
+K1 = 1.5
+B = 0.75
+#: More segments than this and all but the first (the big initial build) are merged.
+MAX_SEGMENTS = 8
 
 
 def _stemmer() -> Any:
@@ -25,59 +42,194 @@ def _stemmer() -> Any:
 def _tokenize(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
     import bm25s
 
-    # English stopwords and Snowball stemming, identical for documents and queries.
     return bm25s.tokenize(
         list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
     )
 
 
-class BM25Index:
-    """A BM25 index over passage ids; build it from texts, save it to a folder, load it back."""
+@dataclass
+class Segment:
+    """Term frequencies of one batch of passages, grouped by term: the passages holding
+    term ``t`` are ``docs[indptr[t]:indptr[t + 1]]`` (global rows), with counts ``tf``.
+    Terms first seen after the segment was made (``t >= terms``) do not occur in it."""
 
-    def __init__(self, retriever: Any, ids: list[str]) -> None:
-        self._retriever = retriever
-        self.ids = ids
+    sid: int
+    indptr: np.ndarray
+    docs: np.ndarray
+    tf: np.ndarray
+
+    @property
+    def terms(self) -> int:
+        """Number of vocabulary terms the segment covers."""
+        return len(self.indptr) - 1
+
+
+def _segment(sid: int, rows: np.ndarray, term_ids: np.ndarray, n_terms: int) -> Segment:
+    """A segment from parallel arrays of (global row, term id), one pair per token."""
+    if len(term_ids) == 0:
+        return Segment(sid, np.zeros(n_terms + 1, np.int64), np.zeros(0, np.int32),
+                       np.zeros(0, np.float32))
+    key = term_ids.astype(np.int64) * (int(rows.max()) + 1) + rows
+    pairs, counts = np.unique(key, return_counts=True)
+    terms = pairs // (int(rows.max()) + 1)
+    docs = (pairs % (int(rows.max()) + 1)).astype(np.int32)
+    indptr = np.zeros(n_terms + 1, np.int64)
+    np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
+    return Segment(sid, indptr, docs, counts.astype(np.float32))
+
+
+def _merge(sid: int, segments: Sequence[Segment], n_terms: int) -> Segment:
+    """One segment holding what ``segments`` hold."""
+    rows, terms, tfs = [], [], []
+    for seg in segments:
+        lengths = np.diff(np.asarray(seg.indptr))
+        terms.append(np.repeat(np.arange(seg.terms, dtype=np.int64), lengths))
+        rows.append(np.asarray(seg.docs, dtype=np.int64))
+        tfs.append(np.asarray(seg.tf))
+    term = np.concatenate(terms)
+    order = np.lexsort((np.concatenate(rows), term))
+    indptr = np.zeros(n_terms + 1, np.int64)
+    np.cumsum(np.bincount(term, minlength=n_terms), out=indptr[1:])
+    return Segment(sid, indptr, np.concatenate(rows)[order].astype(np.int32),
+                   np.concatenate(tfs)[order].astype(np.float32))
+
+
+class BM25Index:
+    """A BM25 index over passage ids: build it, extend it, save it to a folder, load it back."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.vocab: list[str] = []
+        self._term: dict[str, int] = {}
+        self._doclen = np.zeros(0, np.float32)
+        self._df = np.zeros(0, np.int64)
+        self._segments: list[Segment] = []
+        self._norm: np.ndarray | None = None
+        self._next_sid = 0
         self._stemmer = _stemmer()
+        # What the folder this index came from (or was last saved to) holds, so that a
+        # save appends only what is new.
+        self._saved: tuple[Path, dict[str, Any]] | None = None
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> BM25Index:
         """Index ``texts`` (aligned with ``ids``) in memory."""
-        import bm25s
+        index = cls()
+        index.append(ids, texts)
+        return index
 
+    def append(self, ids: Sequence[str], texts: Sequence[str]) -> int:
+        """Add passages as a new segment; returns how many were added."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
         if not ids:
-            return cls(None, [])
-        retriever = bm25s.BM25()
-        retriever.index(_tokenize(texts, _stemmer()), show_progress=False)
-        return cls(retriever, list(ids))
-
-    def save(self, folder: Path) -> None:
-        """Write the index to ``folder``, replacing what was there only once it is complete."""
-        folder = Path(folder)
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._retriever is not None:
-            self._retriever.save(str(tmp), show_progress=False)
-        (tmp / IDS_FILE).write_text(json.dumps(self.ids))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-
-    @classmethod
-    def load(cls, folder: Path) -> BM25Index:
-        """Load an index written by :meth:`save`."""
-        import bm25s
-
-        folder = Path(folder)
-        ids = json.loads((folder / IDS_FILE).read_text())
-        if not ids:
-            return cls(None, [])
-        retriever = bm25s.BM25.load(str(folder), show_progress=False)
-        return cls(retriever, ids)
+            return 0
+        tokens = _tokenize(texts, self._stemmer)
+        first = len(self.ids)
+        term = self._term
+        flat: list[int] = []
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+        for doc in tokens:
+            for tok in doc:
+                tid = term.get(tok)
+                if tid is None:
+                    tid = term[tok] = len(self.vocab)
+                    self.vocab.append(tok)
+                flat.append(tid)
+        rows = np.repeat(np.arange(first, first + len(ids), dtype=np.int64), lengths)
+        seg = _segment(self._next_sid, rows, np.asarray(flat, dtype=np.int64), len(self.vocab))
+        self._next_sid += 1
+        self._segments.append(seg)
+        self.ids.extend(ids)
+        self._doclen = np.concatenate([self._doclen, lengths.astype(np.float32)])
+        df = np.zeros(len(self.vocab), np.int64)
+        df[: len(self._df)] = self._df
+        df += np.diff(seg.indptr)
+        self._df = df
+        self._norm = None
+        return len(ids)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def clone(self) -> BM25Index:
+        """A copy to extend while searches go on in this one (arrays are shared: they are
+        replaced, never written in place)."""
+        other = BM25Index.__new__(BM25Index)
+        other.__dict__.update(self.__dict__)
+        other.ids, other.vocab, other._term = list(self.ids), list(self.vocab), dict(self._term)
+        other._segments = list(self._segments)
+        return other
+
+    # ---- persistence ------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write the index to ``folder``: only the new segments and rows when the folder holds
+        what this index was loaded from, everything otherwise. Hold the folder's lock."""
+        store = IndexFolder(folder, KIND, VERSION)
+        try:
+            current = store.read_manifest()
+        except IndexCorruptError:
+            current = None  # replaced whole below
+        base = self._saved[1] if self._saved and self._saved[0] == Path(folder) else None
+        if current is None or base is None or current.get("generation") != base.get("generation"):
+            store.clear()
+            base, current = {"columns": {}, "segments": [], "rows": 0, "terms": 0,
+                             "generation": 0}, None
+        columns = dict(base["columns"])
+        gen = int(base["generation"]) + 1
+        store.path.mkdir(parents=True, exist_ok=True)
+        store.append(columns, "ids", encode_strings(self.ids[base["rows"]:]))
+        store.append(columns, "vocab", encode_strings(self.vocab[base["terms"]:]))
+        store.append(columns, "doclen", self._doclen[base["rows"]:])
+        saved = {s["sid"] for s in base["segments"]}
+        if len(self._segments) > MAX_SEGMENTS:
+            merged = _merge(self._next_sid, self._segments[1:], len(self.vocab))
+            self._next_sid += 1
+            self._segments = [self._segments[0], merged]
+        for seg in self._segments:
+            if seg.sid not in saved:
+                for part in ("indptr", "docs", "tf"):
+                    store.write(columns, f"seg{seg.sid}.{part}", getattr(seg, part), gen)
+        live = {f"seg{s.sid}." for s in self._segments}
+        columns = {k: v for k, v in columns.items()
+                   if not k.startswith("seg") or k[: k.index(".") + 1] in live}
+        manifest = {"generation": gen, "rows": len(self.ids), "terms": len(self.vocab),
+                    "total_length": float(self._doclen.sum(dtype=np.float64)),
+                    "segments": [{"sid": s.sid} for s in self._segments], "columns": columns,
+                    "next_segment": self._next_sid}
+        store.commit(manifest, previous=current)
+        self._saved = (Path(folder), manifest)
+
+    @classmethod
+    def load(cls, folder: Path) -> BM25Index:
+        """Load an index written by :meth:`save` (memory-mapped); a missing index raises
+        ``FileNotFoundError``, a damaged one :class:`IndexCorruptError`."""
+        store = IndexFolder(folder, KIND, VERSION)
+        manifest = store.read_manifest()
+        if manifest is None:
+            raise FileNotFoundError(f"no BM25 index in {folder}")
+        index = cls()
+        index.ids = store.strings(manifest, "ids")
+        index.vocab = store.strings(manifest, "vocab")
+        index._term = {t: i for i, t in enumerate(index.vocab)}
+        index._doclen = store.column(manifest, "doclen")
+        if (len(index.ids), len(index.vocab), len(index._doclen)) != (
+                manifest["rows"], manifest["terms"], manifest["rows"]):
+            raise IndexCorruptError(f"{folder}: the columns disagree with the manifest")
+        df = np.zeros(len(index.vocab), np.int64)
+        for entry in manifest["segments"]:
+            sid = entry["sid"]
+            seg = Segment(sid, *(store.column(manifest, f"seg{sid}.{p}")
+                                 for p in ("indptr", "docs", "tf")))
+            df[: seg.terms] += np.diff(seg.indptr)
+            index._segments.append(seg)
+        index._df = df
+        index._next_sid = int(manifest["next_segment"])
+        index._saved = (Path(folder), manifest)
+        return index
+
+    # ---- search -----------------------------------------------------------------------
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top-``k`` passages for one query as ``(id, BM25 score)``, best first."""
@@ -85,12 +237,66 @@ class BM25Index:
 
     def search_many(self, queries: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
         """Top-``k`` passages for each query; passages sharing no term with it are left out."""
-        n = min(k, len(self.ids))
-        if n <= 0 or not queries:
+        if k <= 0 or not queries or not self.ids:
             return [[] for _ in queries]
-        tokens = _tokenize(queries, self._stemmer)
-        docs, scores = self._retriever.retrieve(tokens, k=n, show_progress=False)
-        return [
-            [(self.ids[int(i)], float(s)) for i, s in zip(row_docs, row_scores) if s > 0]
-            for row_docs, row_scores in zip(docs, scores)
-        ]
+        return [self._top(tokens, k) for tokens in _tokenize(queries, self._stemmer)]
+
+    def _length_norm(self) -> np.ndarray:
+        """``k1 (1 - b + b |d| / avgdl)`` of every passage, computed once per index state
+        (searches would otherwise sum the lengths, O(corpus), each time)."""
+        norm = self._norm
+        if norm is None or len(norm) != len(self._doclen):
+            doclen = np.asarray(self._doclen, dtype=np.float32)
+            avgdl = float(doclen.sum(dtype=np.float64)) / max(len(doclen), 1)
+            # float32 throughout, as the scores were validated against bm25s.
+            norm = K1 * ((1.0 - B) + B * doclen / avgdl)
+            self._norm = norm
+        return norm
+
+    def _top(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
+        n_docs = len(self._doclen)
+        norm = self._length_norm()
+        df_all, segments = self._df, self._segments
+        docs_parts, score_parts = [], []
+        # A term repeated in the query counts each time, as in bm25s.
+        for tok in tokens:
+            tid = self._term.get(tok)
+            if tid is None or tid >= len(df_all):
+                continue
+            df = int(df_all[tid])
+            idf = np.float32(math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
+            for seg in segments:
+                if tid >= seg.terms:
+                    continue
+                start, end = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
+                if start == end:
+                    continue
+                docs = seg.docs[start:end]
+                tf = seg.tf[start:end]
+                docs_parts.append(docs)
+                score_parts.append(idf * (tf / (tf + norm[docs])))
+        if not docs_parts:
+            return []
+        if len(docs_parts) == 1:
+            docs, scores = docs_parts[0], score_parts[0]
+        else:
+            docs = np.concatenate(docs_parts)
+            scores = np.concatenate(score_parts)
+            if len(docs) * 8 < n_docs:
+                # Few matches: sum per passage over them alone.
+                docs, inverse = np.unique(docs, return_inverse=True)
+                scores = np.bincount(inverse, weights=scores).astype(np.float32)
+            else:
+                # Many: one dense pass, as bm25s makes for every query.
+                scores = np.bincount(docs, weights=scores, minlength=n_docs).astype(np.float32)
+                docs = np.arange(n_docs)
+        want = min(k, len(docs))
+        if want < len(docs):
+            # Every passage scoring at least the k-th best, so that a tie at the cut goes
+            # to the earlier passage, never to whichever argpartition left there.
+            kth = np.partition(scores, len(scores) - want)[len(scores) - want]
+            head = np.flatnonzero(scores >= kth)
+        else:
+            head = np.arange(len(docs))
+        head = head[np.lexsort((docs[head], -scores[head]))][:want]
+        return [(self.ids[int(docs[i])], float(scores[i])) for i in head if scores[i] > 0]

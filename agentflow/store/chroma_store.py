@@ -102,10 +102,11 @@ class ChromaCollection:
 
     def query(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Top-``k`` neighbours of each query vector as ``(id, cosine similarity)``, best first."""
-        n = min(k, self.count())
-        if n <= 0 or len(vectors) == 0:
+        # No count() first: it costs time proportional to the collection, and Chroma
+        # answers fewer than ``k`` neighbours when it holds fewer.
+        if k <= 0 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
-        result = self.collection.query(query_embeddings=vectors, n_results=n, include=["distances"])
+        result = self.collection.query(query_embeddings=vectors, n_results=k, include=["distances"])
         # Chroma's cosine distance is 1 - cosine similarity.
         return [
             [(doc_id, 1.0 - float(dist)) for doc_id, dist in zip(ids, dists)]

@@ -4,27 +4,33 @@ On disk a store is a folder::
 
     <store>/store.json   manifest: embedder, dimension, collection, Chroma URL, counts, fusion
     <store>/chroma/      the Chroma database (absent when ``chroma_url`` points at a server)
-    <store>/bm25/        the BM25 index, rebuilt from the whole corpus after each ``add``
-    <store>/bm25-texts.jsonl   (remote stores) the passages' texts already fetched for BM25
+    <store>/bm25/        the BM25 index: segments appended by each ``add`` (memory-mapped)
+    <store>/graph/       the corpus entity graph, appended by each ``add`` likewise
 
 The folder is the one description of where a corpus lives: a store made with
 ``chroma_url`` records it, and reopening the folder without the URL uses it. A second
 client attaches to a remote collection from a new folder: the collection's metadata says
 which embedder built it. Chroma's own sparse index is not available for local or
-self-hosted servers, so BM25 lives in each client's folder; it notices passages that
-other clients added (the counts differ) and fetches only those.
+self-hosted servers, so BM25 and the entity graph live in the folder. Several processes
+may share one folder (on shared storage): each ``add`` appends under a lock and publishes
+a new index manifest, and every process notices the new manifest (one ``stat`` a search)
+and reloads. A folder whose indexes fall behind the collection (another client added
+through its own folder, an interrupted ingestion) fetches only the missing passages; that
+check compares counts at most every :data:`COUNT_TTL` seconds, since Chroma's ``count``
+costs time proportional to the collection.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from agentflow.config import resolve_store_dir
@@ -32,12 +38,18 @@ from agentflow.embed import embedder_spec, resolve_embedder
 from agentflow.embed.base import Embedder
 from agentflow.errors import ConfigError, StoreMismatchError, StoreNotFoundError
 from agentflow.records import Passage, SearchHit
-from agentflow.store.bm25_index import IDS_FILE, BM25Index
+from agentflow.store.bm25_index import KIND as BM25_KIND
+from agentflow.store.bm25_index import VERSION as BM25_VERSION
+from agentflow.store.bm25_index import BM25Index
 from agentflow.store.chroma_store import ChromaCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
+from agentflow.store.side_index import SideIndex
 
 MANIFEST_FILE = "store.json"
-BM25_TEXTS_FILE = "bm25-texts.jsonl"
+BM25_DIR = "bm25"
+#: Seconds a count of the collection is trusted before the side indexes are checked
+#: against it again (passages added by a client with another folder).
+COUNT_TTL = 2.0
 #: Key of the collection metadata entry holding the manifest (remote collections).
 REMOTE_MANIFEST_KEY = "agentflow_manifest"
 _SHARED_FIELDS = ("embedder", "embedder_spec", "dim", "fusion", "dense_weight", "rrf_k", "candidates",
@@ -46,6 +58,8 @@ DEFAULT_COLLECTION = "agentflow_corpus"
 #: Texts per embedding call in ``add``: big enough to keep the embedder busy, small
 #: enough for a progress bar that moves.
 EMBED_BATCH = 256
+#: Longest time embedded passages wait before they are added to Chroma.
+FLUSH_SECONDS = 10.0
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
 FusionMethod = Literal["weighted", "rrf"]
@@ -147,11 +161,8 @@ class CorpusStore:
         )
         self.rrf_k = self.manifest.rrf_k if self.manifest else 60
         self.candidates = self.manifest.candidates if self.manifest else 50
-        self._bm25: BM25Index | None = None
-        self._bm25_stamp: float | None = None
-        #: Passages fetched from a remote collection by the last BM25 rebuild.
-        self.last_bm25_fetch = 0
-        self._lock = threading.Lock()
+        self._count_cache: tuple[float, int] | None = None
+        self._bm25 = bm25_side_index(self.path / BM25_DIR)
 
     @classmethod
     def open_existing(
@@ -250,7 +261,8 @@ class CorpusStore:
     # -- ingestion -----------------------------------------------------------------
 
     def add(self, passages: Sequence[Passage], *, progress: bool = False) -> AddResult:
-        """Embed and add the passages not yet in the store (by id), then rebuild the BM25 index."""
+        """Embed and add the passages not yet in the store (by id), then append them to the
+        BM25 index and the entity graph."""
         unique: dict[str, Passage] = {}
         for p in passages:
             unique.setdefault(p.id, p)
@@ -259,10 +271,18 @@ class CorpusStore:
         skipped = len(passages) - len(new)
         if new:
             self._embed_and_add(new, progress=progress)
-        if new or not (self.path / "bm25" / IDS_FILE).is_file():
-            self.rebuild_bm25()
+        self._count_cache = None
+        self.update_indexes(new)
         self._write_manifest()
         return AddResult(added=len(new), skipped=skipped)
+
+    def update_indexes(self, passages: Sequence[Passage] = ()) -> None:
+        """Append ``passages`` (just added to Chroma) to the BM25 index and the entity graph,
+        with any passage of the collection they lack; build them when missing or damaged."""
+        from agentflow.store.graph_index import graph_index_for
+
+        self._bm25.update(self, passages)
+        graph_index_for(self).update(self, passages)
 
     def _embed_and_add(self, passages: list[Passage], *, progress: bool) -> None:
         from rich.console import Console
@@ -287,60 +307,56 @@ class CorpusStore:
             transient=False,
         ) as bar:
             task = bar.add_task("embedding", total=len(passages))
+            pending: list[tuple[list[Passage], np.ndarray]] = []
+            since = time.monotonic()
             for start in range(0, len(passages), EMBED_BATCH):
                 batch = passages[start : start + EMBED_BATCH]
-                vectors = self.embedder.embed([embedding_text(p) for p in batch])
-                # Added batch by batch, so an interrupted ingestion keeps what it embedded
-                # and a re-run only embeds the rest.
-                self._chroma.add(
-                    [p.id for p in batch],
-                    vectors,
-                    [p.text for p in batch],
-                    [{"title": p.title, "source": p.source, "chunk": p.chunk} for p in batch],
-                )
+                pending.append((batch, self.embedder.embed([embedding_text(p) for p in batch])))
                 bar.advance(task, len(batch))
+                # Chroma's add costs a lot per call (a transaction and an index batch):
+                # one call per max batch runs at its own bulk speed. Flushed at least every
+                # FLUSH_SECONDS, so that an interrupted slow ingestion keeps what it
+                # embedded and a re-run only embeds the rest.
+                if (sum(len(b) for b, _ in pending) + EMBED_BATCH > self._chroma.max_batch
+                        or time.monotonic() - since > FLUSH_SECONDS):
+                    self._flush(pending)
+                    pending, since = [], time.monotonic()
+            self._flush(pending)
+
+    def _flush(self, pending: list[tuple[list[Passage], np.ndarray]]) -> None:
+        """Add embedded batches to Chroma in one call."""
+        if not pending:
+            return
+        batch = [p for b, _ in pending for p in b]
+        self._chroma.add(
+            [p.id for p in batch],
+            np.concatenate([v for _, v in pending]),
+            [p.text for p in batch],
+            [{"title": p.title, "source": p.source, "chunk": p.chunk} for p in batch],
+        )
 
     def rebuild_bm25(self) -> None:
-        """Rebuild the BM25 index from every passage in Chroma and save it. For a remote
-        collection only the passages not fetched before are fetched."""
-        ids: list[str] = []
-        texts: list[str] = []
-        if self.chroma_url:
-            ids, texts = self._remote_texts()
-        else:
-            for doc_id, text, meta in self._chroma.iter_all():
-                ids.append(doc_id)
-                texts.append(embedding_text(_passage(doc_id, text, meta)))
-        index = BM25Index.build(ids, texts)
-        index.save(self.path / "bm25")
-        with self._lock:
-            self._bm25 = index
-            self._bm25_stamp = self._bm25_mtime()
+        """Rebuild the BM25 index from every passage in the collection and publish it."""
+        with self._bm25.folder.lock():
+            self._bm25.folder.clear()
+        self._bm25.update(self, [])
 
-    def _remote_texts(self) -> tuple[list[str], list[str]]:
-        """Every remote passage's indexed text, from the local cache plus what is new."""
-        cache_file = self.path / BM25_TEXTS_FILE
-        cached: dict[str, str] = {}
-        if cache_file.is_file():
-            for line in cache_file.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                    cached[str(row["id"])] = str(row["text"])
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue  # a torn last line: that passage is fetched again
-        ids = self._chroma.all_ids()
-        missing = [i for i in ids if i not in cached]
-        fetched = {i: embedding_text(_passage(i, text, meta))
-                   for i, (text, meta) in self._chroma.get(missing).items()}
-        texts = {**cached, **fetched}
-        ids = [i for i in ids if i in texts]
-        self.path.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps({"id": i, "text": texts[i]}) + "\n" for i in ids),
-                       encoding="utf-8")
-        tmp.replace(cache_file)
-        self.last_bm25_fetch = len(fetched)
-        return ids, [texts[i] for i in ids]
+    @property
+    def last_bm25_fetch(self) -> int:
+        """Passages the last BM25 update fetched from the collection (they were missing)."""
+        return self._bm25.last_fetch
+
+    def all_ids(self) -> list[str]:
+        """Every passage id in the collection (a full scan: for repairs, not searches)."""
+        return self._chroma.all_ids()
+
+    def cached_count(self, max_age: float) -> int:
+        """:meth:`count`, reused for ``max_age`` seconds (and reset by :meth:`add`)."""
+        now = time.monotonic()
+        cached = self._count_cache
+        if cached is None or now - cached[0] > max_age:
+            cached = self._count_cache = (now, self.count())
+        return cached[1]
 
     def _write_manifest(self) -> None:
         now = _now()
@@ -369,27 +385,8 @@ class CorpusStore:
 
     # -- search --------------------------------------------------------------------
 
-    def _bm25_mtime(self) -> float | None:
-        try:
-            return (self.path / "bm25" / IDS_FILE).stat().st_mtime
-        except OSError:
-            return None
-
     def _bm25_index(self) -> BM25Index:
-        with self._lock:
-            stamp = self._bm25_mtime()
-            # Reload when another process re-ingested since we loaded it.
-            if self._bm25 is None or stamp != self._bm25_stamp:
-                if stamp is None:
-                    self._bm25, self._bm25_stamp = None, None
-                else:
-                    self._bm25 = BM25Index.load(self.path / "bm25")
-                    self._bm25_stamp = stamp
-        if self._bm25 is None or len(self._bm25) != self.count():
-            # Missing or out of step with Chroma (an interrupted ingestion, a shared server).
-            self.rebuild_bm25()
-        assert self._bm25 is not None
-        return self._bm25
+        return self._bm25.current(self)
 
     def search(
         self,
@@ -417,6 +414,24 @@ class CorpusStore:
         fusion: FusionMethod | None = None,
     ) -> list[list[SearchHit]]:
         """:meth:`search` for several queries, embedding them in one batch."""
+        ranked = self.rank_many(queries, k=k, mode=mode, candidates=candidates, fusion=fusion)
+        found = self._chroma.get(list({doc_id for r in ranked for doc_id, _ in r}))
+        return [
+            [_hit(doc_id, score, *found[doc_id]) for doc_id, score in r if doc_id in found]
+            for r in ranked
+        ]
+
+    def rank_many(
+        self,
+        queries: Sequence[str],
+        *,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        candidates: int | None = None,
+        fusion: FusionMethod | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """The ranking :meth:`search_many` returns, as ``(id, score)`` pairs without the
+        passages' texts (for callers that rerank a pool and fetch only the winners)."""
         if mode not in SEARCH_MODES:
             raise ConfigError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
         method = fusion or self.fusion
@@ -441,11 +456,18 @@ class CorpusStore:
                 ranked.append(reciprocal_rank_fusion([d, s], k=self.rrf_k)[:k])
             else:
                 ranked.append(weighted_fusion(d, s, w_dense=self.dense_weight)[:k])
-        found = self._chroma.get(list({doc_id for r in ranked for doc_id, _ in r}))
-        return [
-            [_hit(doc_id, score, *found[doc_id]) for doc_id, score in r if doc_id in found]
-            for r in ranked
-        ]
+        return ranked
+
+
+def bm25_side_index(folder: Path) -> SideIndex[BM25Index]:
+    """The BM25 index of a store folder, kept in step with its collection."""
+
+    def extend(index: BM25Index, passages: Sequence[Passage]) -> int:
+        return index.append([p.id for p in passages], [embedding_text(p) for p in passages])
+
+    return SideIndex(folder, kind=BM25_KIND, version=BM25_VERSION, load=BM25Index.load,
+                     new=BM25Index, extend=extend, ids=lambda index: index.ids,
+                     count_ttl=COUNT_TTL)
 
 
 def _passage(doc_id: str, text: str, meta: dict[str, object]) -> Passage:

@@ -1,0 +1,119 @@
+"""Keeping a store's side indexes (BM25, entity graph) in step with its Chroma collection.
+
+One :class:`SideIndex` per index folder and process. Searches take :meth:`SideIndex.current`:
+the published index, reloaded when another process published a newer one (one ``stat`` a
+call), and brought up to date when it lags the collection (checked at most every
+``COUNT_TTL`` seconds, because Chroma's ``count`` costs time proportional to the
+collection). Ingestion calls :meth:`SideIndex.update` with the passages it added: under
+the folder's lock it loads what is published, appends only what is new, saves and
+publishes. A damaged index on disk is logged, never used, and rebuilt from the collection.
+Updates work on a copy, so searches in other threads keep a consistent index meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from agentflow.errors import StoreNotFoundError
+from agentflow.records import Passage
+from agentflow.store.index_files import IndexCorruptError, IndexFolder
+
+if TYPE_CHECKING:
+    from agentflow.store.corpus import CorpusStore
+
+log = logging.getLogger(__name__)
+
+
+class Persistent(Protocol):
+    """What a side index offers: its passage ids, a copy, and saving to a folder."""
+
+    def __len__(self) -> int: ...
+
+    def clone(self) -> Persistent: ...
+
+    def save(self, folder: Path) -> None: ...
+
+
+T = TypeVar("T", bound=Persistent)
+
+
+class SideIndex(Generic[T]):
+    """A side index of one store folder, shared by the threads of one process."""
+
+    def __init__(self, folder: Path, *, kind: str, version: int, load: Callable[[Path], T],
+                 new: Callable[[], T], extend: Callable[[T, Sequence[Passage]], int],
+                 ids: Callable[[T], Sequence[str]], count_ttl: float) -> None:
+        self.folder = IndexFolder(folder, kind, version)
+        self._load, self._new, self._extend, self._ids = load, new, extend, ids
+        self._count_ttl = count_ttl
+        self._index: T | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+        self._update_lock = threading.Lock()
+        #: Passages fetched from the collection by the last update (they were missing).
+        self.last_fetch = 0
+
+    def _try_load(self) -> T | None:
+        try:
+            return self._load(self.folder.path)
+        except (FileNotFoundError, StoreNotFoundError):
+            return None
+        except IndexCorruptError as exc:
+            log.warning("%s: %s; rebuilding it from the collection", self.folder.path, exc)
+            return None
+
+    def _published(self) -> T | None:
+        """The index as published now, reloaded if the manifest changed since."""
+        with self._lock:
+            stamp = self.folder.stamp()
+            if self._index is None or stamp != self._stamp:
+                loaded = self._try_load() if stamp else None
+                # A writer replaced files between our stat and our load: try once more.
+                if loaded is None and stamp and self.folder.stamp() != stamp:
+                    stamp = self.folder.stamp()
+                    loaded = self._try_load()
+                self._index, self._stamp = loaded, stamp
+            return self._index
+
+    def current(self, store: CorpusStore) -> T:
+        """The index to search: published, and not behind the collection."""
+        index = self._published()
+        if index is None or len(index) < store.cached_count(self._count_ttl):
+            index = self.update(store, [])
+        return index
+
+    def update(self, store: CorpusStore, passages: Sequence[Passage]) -> T:
+        """Append ``passages`` and any passage of the collection the index lacks, then
+        save and publish; returns the index now published."""
+        with self._update_lock, self.folder.lock():
+            with self._lock:
+                stamp = self.folder.stamp()
+                cached = self._index if stamp is not None and stamp == self._stamp else None
+            # Searches may hold the cached index: extend a copy of it. One loaded here
+            # is ours alone (no copy needed).
+            published = cached.clone() if cached is not None else (
+                self._try_load() if stamp is not None else None)
+            index = published if published is not None else self._new()
+            known = set(self._ids(index))
+            new = [p for p in dict((p.id, p) for p in passages).values() if p.id not in known]
+            changed = published is None or bool(new)
+            if new:
+                self._extend(index, new)
+                known.update(p.id for p in new)
+            self.last_fetch = 0
+            if len(index) < store.count():
+                missing = [i for i in store.all_ids() if i not in known]
+                fetched = store.get(missing)
+                if fetched:
+                    self._extend(index, fetched)
+                    changed = True
+                self.last_fetch = len(fetched)
+            if changed:
+                index.save(self.folder.path)
+            with self._lock:
+                self._index, self._stamp = index, self.folder.stamp()
+            return index

@@ -43,13 +43,10 @@ from agentflow.store.bm25_index import VERSION as BM25_VERSION
 from agentflow.store.bm25_index import BM25Index
 from agentflow.store.chroma_store import ChromaCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
-from agentflow.store.side_index import SideIndex
+from agentflow.store.side_index import COUNT_TTL, SideIndex
 
 MANIFEST_FILE = "store.json"
 BM25_DIR = "bm25"
-#: Seconds a count of the collection is trusted before the side indexes are checked
-#: against it again (passages added by a client with another folder).
-COUNT_TTL = 2.0
 #: Key of the collection metadata entry holding the manifest (remote collections).
 REMOTE_MANIFEST_KEY = "agentflow_manifest"
 _SHARED_FIELDS = ("embedder", "embedder_spec", "dim", "fusion", "dense_weight", "rrf_k", "candidates",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from agentflow.memory.corpus_graph import KIND, VERSION, CorpusGraph
 from agentflow.records import Passage
-from agentflow.store.side_index import SideIndex
+from agentflow.store.side_index import COUNT_TTL, SideIndex
 
 if TYPE_CHECKING:
     from agentflow.store.corpus import CorpusStore
@@ -25,8 +25,6 @@ def graph_index_for(store: CorpusStore) -> SideIndex[CorpusGraph]:
     """The store's entity-graph side index (one per store object)."""
     index = getattr(store, "_graph_index", None)
     if index is None:
-        from agentflow.store.corpus import COUNT_TTL
-
         index = SideIndex(store.path / GRAPH_DIR, kind=KIND, version=VERSION,
                           load=CorpusGraph.load, new=CorpusGraph, extend=_extend,
                           ids=lambda graph: graph.passage_ids, count_ttl=COUNT_TTL)

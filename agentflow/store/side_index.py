@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Seconds between checks of the store's passage count (Chroma's ``count`` is O(n)).
+COUNT_TTL = 2.0
+
 
 class Persistent(Protocol):
     """What a side index offers: its passage ids, a copy, and saving to a folder."""

@@ -85,12 +85,12 @@ def _leading_name(text: str) -> str | None:
     m = re.match(r"#\d+", text)
     if m:
         return m.group(0)
-    for name in _names(text):
-        for candidate in (name, f"the {name}"):
-            if text.startswith(candidate) or text.lower().startswith(candidate.lower()):
-                title = _POSSESSIVE_TITLE.match(text, len(candidate))
-                return text[: title.end() if title else len(candidate)]
-        break
+    names = _names(text)
+    for candidate in (names[:1] and [names[0], f"the {names[0]}"]):
+        # Only the first name can start the text (case-insensitively: "the"/"The").
+        if text.lower().startswith(candidate.lower()):
+            title = _POSSESSIVE_TITLE.match(text, len(candidate))
+            return text[: title.end() if title else len(candidate)]
     # The extractor drops a leading capitalised function word ("Beyond Stulroudran"):
     # a run of capitalised words is a name too.
     run = _CAPITALISED_RUN.match(text)

@@ -104,9 +104,54 @@ def test_ids_titles_and_metadata(tmp_path: Path, store: CorpusStore) -> None:
     tower = store.search("lattice tower Paris", k=1, mode="bm25")[0]
     assert tower.title == "The Eiffel Tower" and tower.source.endswith("tower.md")
     curie = store.search("Marie Curie Warsaw", k=1, mode="bm25")[0]
-    assert curie.title == "curie" and curie.id == passage_id(
-        "curie", "Marie Curie was born in Warsaw."
+    assert curie.title == "Curie" and curie.id == passage_id(
+        "Curie", "Marie Curie was born in Warsaw."
     )
+
+
+def _as_written_before_title_rules(store: CorpusStore) -> None:
+    """Make ``store`` what an older agentflow left: a manifest naming no title rule."""
+    manifest = json.loads((store.path / "store.json").read_text())
+    del manifest["title_rule"]
+    (store.path / "store.json").write_text(json.dumps(manifest))
+
+
+def test_a_new_store_titles_txt_and_md_files_alike(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "mina_sorrel.txt").write_text("Mina Sorrel was a painter.\n")
+    (docs / "elda.txt").write_text("# Elda Morrow\n\nElda Morrow was a cartographer.\n")
+    (docs / "elda.md").write_text("# Elda Morrow\n\nElda Morrow drew maps of the coast.\n")
+    store = CorpusStore(tmp_path / "store", embedder="hash")
+    first = ingest([docs], store, progress=False)
+    assert json.loads((store.path / "store.json").read_text())["title_rule"] == "derived"
+    titles = {Path(p.source).name: p.title for p in store.iter_passages()}
+    assert titles == {"mina_sorrel.txt": "Mina Sorrel", "elda.txt": "Elda Morrow",
+                      "elda.md": "Elda Morrow"}
+    again = ingest([docs], CorpusStore(tmp_path / "store"), progress=False)
+    assert (again.added, again.skipped, again.conflicts) == (0, first.chunks, 0)
+
+
+def test_a_store_from_before_derived_titles_keeps_its_ids(tmp_path: Path) -> None:
+    docs = _write_corpus(tmp_path)
+    old = CorpusStore(tmp_path / "store", embedder="hash")
+    old.title_rule = "legacy"  # what every store was built with before the rule existed
+    first = ingest([docs], old, progress=False)
+    _as_written_before_title_rules(old)
+    count = old.count()
+
+    reopened = CorpusStore(tmp_path / "store")
+    assert reopened.title_rule == "legacy"
+    again = ingest([docs], reopened, progress=False)
+    assert (again.added, again.skipped, again.conflicts) == (0, first.chunks, 0)
+    assert reopened.count() == count
+    curie = reopened.search("Marie Curie Warsaw", k=1, mode="bm25")[0]
+    assert (curie.title, curie.id) == ("curie", passage_id("curie", "Marie Curie was born in Warsaw."))
+    # A file added later is titled like the rest of the store, and the rule stays recorded.
+    (docs / "mina_sorrel.txt").write_text("Mina Sorrel was a painter.")
+    assert ingest([docs / "mina_sorrel.txt"], reopened, progress=False).added == 1
+    assert reopened.search("Mina Sorrel painter", k=1, mode="bm25")[0].title == "mina_sorrel"
+    assert json.loads((reopened.path / "store.json").read_text())["title_rule"] == "legacy"
 
 
 def test_paragraph_records_stay_whole_but_text_files_are_chunked(tmp_path: Path) -> None:

@@ -101,9 +101,9 @@ def test_a_bad_utf8_byte_skips_its_line_and_a_bom_is_accepted(tmp_path: Path, st
     (tmp_path / "c.txt").write_bytes(b"\xef\xbb\xbfBOM text.")
     errors: list[str] = []
     docs = load_documents([tmp_path], errors)
-    assert sorted(d.id or d.title for d in docs) == ["c", "good", "j", "last"]
+    assert sorted(d.id or d.title for d in docs) == ["C", "good", "j", "last"]
     assert len(errors) == 1 and errors[0].startswith(f"{tmp_path / 'a.jsonl'}: line 2 is not UTF-8")
-    assert next(d for d in docs if d.title == "c").text == "BOM text."
+    assert next(d for d in docs if d.title == "C").text == "BOM text."
 
 
 def test_cli_ingest_of_missing_paths_fails_and_creates_no_store(tmp_path: Path) -> None:

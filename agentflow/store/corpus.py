@@ -44,13 +44,14 @@ from agentflow.store.bm25_index import BM25Index
 from agentflow.store.chroma_store import ChromaCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
 from agentflow.store.side_index import COUNT_TTL, SideIndex
+from agentflow.store.titles import TitleRule
 
 MANIFEST_FILE = "store.json"
 BM25_DIR = "bm25"
 #: Key of the collection metadata entry holding the manifest (remote collections).
 REMOTE_MANIFEST_KEY = "agentflow_manifest"
 _SHARED_FIELDS = ("embedder", "embedder_spec", "dim", "fusion", "dense_weight", "rrf_k", "candidates",
-                  "created")
+                  "created", "title_rule")
 DEFAULT_COLLECTION = "agentflow_corpus"
 #: Texts per embedding call in ``add``: big enough to keep the embedder busy, small
 #: enough for a progress bar that moves.
@@ -85,6 +86,9 @@ class StoreManifest(BaseModel):
     dense_weight: float = 0.8
     rrf_k: int = 60
     candidates: int = 50
+    #: How text files are titled (:mod:`agentflow.store.titles`). A manifest without it
+    #: was written before titles were derived: ``legacy`` keeps its ids on re-ingest.
+    title_rule: TitleRule = "legacy"
     created: str
     updated: str
 
@@ -158,6 +162,7 @@ class CorpusStore:
         )
         self.rrf_k = self.manifest.rrf_k if self.manifest else 60
         self.candidates = self.manifest.candidates if self.manifest else 50
+        self.title_rule: TitleRule = self._choose_title_rule()
         self._count_cache: tuple[float, int] | None = None
         self._bm25 = bm25_side_index(self.path / BM25_DIR)
 
@@ -218,6 +223,15 @@ class CorpusStore:
         now = _now()
         return StoreManifest(**{**{"created": now}, **shared, "collection": self.collection,
                                 "chroma_url": self.chroma_url, "updated": now})
+
+    def _choose_title_rule(self) -> TitleRule:
+        """The recorded rule; ``derived`` for a new corpus. A remote collection that holds
+        passages but no manifest was built before manifests were shared: ``legacy``."""
+        if self.manifest is not None:
+            return self.manifest.title_rule
+        if self.chroma_url and self._chroma.count() > 0:
+            return "legacy"
+        return "derived"
 
     def _choose_embedder(self, embedder: str | Embedder | None) -> Embedder:
         built = self.manifest
@@ -369,6 +383,7 @@ class CorpusStore:
             dense_weight=self.dense_weight,
             rrf_k=self.rrf_k,
             candidates=self.candidates,
+            title_rule=self.title_rule,
             created=old.created if old else now,
             updated=now,
         )

@@ -19,11 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from pydantic import BaseModel, Field
 from agentflow.agent.injection import passage_reason
 from agentflow.records import Passage
 from agentflow.store.corpus import CorpusStore
+from agentflow.store.titles import document_title, legacy_title
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 RECORD_SUFFIXES = frozenset({".json", ".jsonl"})
@@ -50,8 +50,6 @@ CHUNK_CHAR_OVERLAP = 200
 #: Largest .txt / .md / .json file read, and largest line of a .jsonl file.
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_LINE_BYTES = 4 * 1024 * 1024
-
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 class IngestReport(BaseModel):
@@ -85,6 +83,9 @@ class SourceDocument:
     id: str | None = None
     #: Longest text, in words, kept as one passage; longer ones are chunked.
     max_whole_words: int = CHUNK_WORDS
+    #: For a text file: the title a store that records the ``legacy`` title rule gives
+    #: it (:func:`agentflow.store.titles.legacy_title`), which keeps that store's ids.
+    legacy_title: str | None = None
 
 
 def passage_id(title: str, text: str) -> str:
@@ -230,12 +231,8 @@ def _file_kind(mode: int) -> str:
 
 def _read_text_document(path: Path) -> SourceDocument:
     text = _read_text(path).strip()
-    title = path.stem
-    if path.suffix.lower() in (".md", ".markdown"):
-        heading = _HEADING.search(text)
-        if heading:
-            title = heading.group(1)
-    return SourceDocument(title=title, text=text, source=str(path))
+    return SourceDocument(title=document_title(path, text), text=text, source=str(path),
+                          legacy_title=legacy_title(path, text))
 
 
 def _record_document(
@@ -374,10 +371,13 @@ def ingest_documents(
 ) -> IngestReport:
     """Chunk and add already loaded ``docs`` (see :func:`load_documents`) to ``store``.
 
-    The counts add up: ``chunks == added + skipped + duplicates + conflicts``.
+    The counts add up: ``chunks == added + skipped + duplicates + conflicts``. Text files
+    are titled by the store's title rule (``store.title_rule``).
     """
     started = time.perf_counter() if started is None else started
     errors = errors if errors is not None else []
+    if store.title_rule == "legacy":
+        docs = [replace(d, title=d.legacy_title) if d.legacy_title is not None else d for d in docs]
     passages = [p for doc in docs for p in chunk_document(doc)]
     unique: dict[str, Passage] = {}
     duplicates = conflicts = 0

@@ -3,14 +3,23 @@
 The first markdown heading (``# Elda Morrow`` anywhere, or a setext ``Elda Morrow`` over
 ``===`` at the top) is the title, whatever the suffix; otherwise the file name reads as a
 title (``mina_sorrel.txt`` becomes ``Mina Sorrel``).
+
+A passage's id hashes its title, so the rule is a property of a store, recorded in its
+``store.json``: stores made before this rule keep the one they were built with
+(:func:`legacy_title`), so that re-ingesting the same files finds the same ids.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["document_title", "title_from_stem"]
+__all__ = ["TitleRule", "document_title", "legacy_title", "title_from_stem"]
+
+#: How a store titles text files: ``derived`` by :func:`document_title` (stores made
+#: now), or ``legacy`` by :func:`legacy_title` (stores whose ``store.json`` names no rule).
+TitleRule = Literal["derived", "legacy"]
 
 _ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
@@ -37,3 +46,14 @@ def document_title(path: str | Path, text: str) -> str:
     if heading:
         return heading.group(1).strip()
     return title_from_stem(Path(path).stem)
+
+
+def legacy_title(path: str | Path, text: str) -> str:
+    """The title stores made before :func:`document_title` gave a text file: a ``.md``
+    file's first ``#`` heading, else the bare file name (``mina_sorrel``)."""
+    path = Path(path)
+    if path.suffix.lower() in (".md", ".markdown"):
+        heading = _ATX.search(text)
+        if heading:
+            return heading.group(1)
+    return path.stem

@@ -92,6 +92,26 @@ def test_openai_client_sees_sources_streaming(base_url: str) -> None:
     assert final["citations"][0]["id"] == "company-0"
 
 
+def test_stream_order_and_usage(base_url: str) -> None:
+    """Role first, then the answer in order with its sources last, the finish chunk, and
+    the usage chunk ``stream_options.include_usage`` asks for."""
+    chunks = list(client(base_url).chat.completions.create(
+        model="agentflow", messages=[user(WHO)], stream=True,
+        stream_options={"include_usage": True}))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    kinds = ["usage" if not c.choices else "finish" if c.choices[0].finish_reason
+             else "content" if c.choices[0].delta.content else "other" for c in chunks[1:]]
+    first, last = kinds.index("content"), len(kinds) - 1 - kinds[::-1].index("content")
+    assert set(kinds[first:last + 1]) == {"content"}  # no progress chunk cuts the answer
+    assert kinds[last + 1:] == ["finish", "usage"]
+    pieces = [c.choices[0].delta.content for c in chunks[1:] if c.choices and c.choices[0].delta.content]
+    assert len(pieces) >= 2 and pieces[-1].startswith("\n\nSources:\n[1] Zorvath Industries")
+    assert_cited("".join(pieces), "Melira Quandt")
+    usage = chunks[-1].usage
+    assert usage is not None and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert usage.total_tokens > 0
+
+
 def test_sources_can_be_turned_off(base_url: str) -> None:
     c = client(base_url)
     reply = c.chat.completions.create(model="agentflow", messages=[user(WHO)],

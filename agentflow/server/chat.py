@@ -177,6 +177,10 @@ class ChatService:
                         out.append(comment("working"))
                     elif kind == "final":
                         final = event
+                        if final.get("status") != ERROR:
+                            # The answer goes out the moment it is known, before the
+                            # worker has saved the turn and the run has ended.
+                            out.extend(_answer_chunks(writer, final, with_sources=with_sources))
                     elif body.progress and kind in PROGRESS_TYPES:
                         out.append(writer.progress(event))
                 if out:
@@ -202,16 +206,26 @@ class ChatService:
                 f"GET /v1/runs/{handle.run_id}/trajectory"
             )
             return
-        answer, citations = final.get("answer", ""), final.get("citations") or []
-        if with_sources:
-            answer = cited_answer(answer, citations)
-        tail = [writer.content(piece) for piece in answer_pieces(answer)]
-        if with_sources and citations:
-            tail.append(writer.content(sources_block(citations)))
-        tail.append(writer.finish(final, handle.timing))
+        tail = [writer.finish(final, handle.timing)]
         if include_usage:
             tail.append(writer.usage(final))
         yield b"".join([*tail, DONE])
+
+
+def _answer_chunks(writer: ChunkWriter, final: dict[str, Any], *, with_sources: bool) -> list[bytes]:
+    """The answer as content deltas of a few words, then its sources in one delta.
+
+    The answer is composed in code from checked sub-answers (or a typed, grounded model
+    call), so it exists whole only at the end of the run: there are no model tokens to
+    pass on as they come.
+    """
+    answer, citations = final.get("answer", ""), final.get("citations") or []
+    if with_sources:
+        answer = cited_answer(answer, citations)
+    chunks = [writer.content(piece) for piece in answer_pieces(answer)]
+    if with_sources and citations:
+        chunks.append(writer.content(sources_block(citations)))
+    return chunks
 
 
 def _sources_option(body: ChatCompletionRequest) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from agentflow.errors import ConfigError, UserError
+from agentflow.evals.dataset_files import SkippedRecord, read_records
 from agentflow.records import Passage
 from agentflow.store.ingest import passage_id
 
@@ -30,7 +31,6 @@ _ALIASES = {"hotpot": "hotpotqa", "2wikimultihopqa": "2wiki", "2wikimultihop": "
 _QUESTION_FILES = ("questions.jsonl", "questions.json")
 _CORPUS_FILES = ("corpus.jsonl", "corpus.json")
 _NULL_ANSWERS = {"insufficient information", "insufficient information."}
-_WRAPPERS = ("data", "questions", "queries", "examples")
 _TEXT_KEYS = ("text", "body", "paragraph_text", "contents", "content")
 #: Keys that make a JSON object one corpus record rather than a title -> text mapping.
 _RECORD_KEYS = frozenset({"id", "title", "source", "url", *_TEXT_KEYS})
@@ -68,76 +68,20 @@ class QAExample(BaseModel):
 class Dataset(BaseModel):
     """Examples plus the corpus they are answered from (None when the source gives none).
 
-    ``errors`` lists what loading skipped or could not resolve, each with its line or index.
+    ``errors`` lists what loading skipped or could not resolve, each with its line or index;
+    ``skipped`` holds the skipped records of the questions and corpus files as typed records
+    (each is also in ``errors``), so ``eval run`` can report every one.
     """
 
     name: str
     examples: list[QAExample]
     corpus: list[Passage] | None = None
     errors: list[str] = Field(default_factory=list)
+    skipped: list[SkippedRecord] = Field(default_factory=list)
 
 
 class _Malformed(ValueError):
     """A record that does not have the shape its format needs."""
-
-
-# -- reading files ------------------------------------------------------------------------
-
-
-def _read_text(path: Path, what: str) -> str:
-    if not path.exists():
-        raise UserError(f"no {what} at {path}: check the path")
-    try:
-        return path.read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder, not a {what} file: pass the file itself") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read the {what} {path} ({exc}): check the file") from exc
-
-
-def _read_records(path: Path, what: str) -> tuple[list[tuple[str, Any]], list[str]]:
-    """(location, record) pairs of a JSON array or JSON Lines file, plus lines that failed."""
-    text = _read_text(path, what)
-    head = text.lstrip()[:1]
-    data: Any = None
-    if head == "[":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UserError(
-                f"{path} is not valid JSON ({exc}): fix it, or use JSON Lines where a bad "
-                "line is skipped") from None
-    elif head == "{" and not _first_line_parses(text):
-        try:  # one pretty-printed object; when that fails too, read it as JSON Lines
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            data = None
-    if data is not None:
-        if isinstance(data, dict):  # a {"data": [...]} wrapper, or one lone record
-            data = next((data[k] for k in _WRAPPERS if _is_record_list(data.get(k))), [data])
-        return [(f"index {i}", r) for i, r in enumerate(data)], []
-    records, errors = [], []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append((f"line {n}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            errors.append(f"{path.name} line {n}: not valid JSON ({exc.msg}): skipped")
-    return records, errors
-
-
-def _is_record_list(value: Any) -> bool:
-    """A wrapper's list of records (not a title's list of sentences)."""
-    return isinstance(value, list) and (not value or isinstance(value[0], dict))
-
-
-def _first_line_parses(text: str) -> bool:
-    try:
-        json.loads(text.strip().splitlines()[0])
-        return True
-    except (json.JSONDecodeError, IndexError):
-        return False
 
 
 def _describe(exc: Exception) -> str:
@@ -228,9 +172,16 @@ def _title_map(record: Any) -> dict[str, Any] | None:
     return record
 
 
-def _read_corpus(path: Path, errors: list[str]) -> _Corpus:
-    records, bad = _read_records(path, "corpus file")
-    errors.extend(bad)
+def _skip(errors: list[str], skipped: list[SkippedRecord], file: str, where: str, reason: str) -> None:
+    record = SkippedRecord(file=file, where=where, reason=reason)
+    skipped.append(record)
+    errors.append(str(record))
+
+
+def _read_corpus(path: Path, errors: list[str], skipped: list[SkippedRecord]) -> _Corpus:
+    records, bad = read_records(path, "corpus file")
+    skipped.extend(bad)
+    errors.extend(str(b) for b in bad)
     corpus = _Corpus()
     for where, record in records:
         titled = _title_map(record)
@@ -238,9 +189,8 @@ def _read_corpus(path: Path, errors: list[str]) -> _Corpus:
             for title, value in titled.items():
                 text = _joined(value)
                 if not text:
-                    errors.append(f"{path.name} {where} title {title!r}: "
-                                  + ("no text" if text == "" else
-                                     "not a text or a list of sentences") + ": skipped")
+                    _skip(errors, skipped, path.name, f"{where} title {title!r}",
+                          "no text" if text == "" else "not a text or a list of sentences")
                     continue
                 corpus.add(Passage(id=passage_id(str(title), text), title=str(title), text=text))
             continue
@@ -252,7 +202,7 @@ def _read_corpus(path: Path, errors: list[str]) -> _Corpus:
             source = str(record.get("source") or record.get("url") or "")
             corpus.add(Passage(id=pid, title=title, text=text, source=source))
         except (_Malformed, KeyError, TypeError, ValueError) as exc:
-            errors.append(f"{path.name} {where}: {_describe(exc)}: skipped")
+            _skip(errors, skipped, path.name, where, _describe(exc))
     return corpus
 
 
@@ -462,7 +412,8 @@ def load_dataset(path: str | Path, *, format: str = "auto",
     """
     fmt = _resolve_format(format)
     questions_path, corpus_path = _locate(Path(path), corpus)
-    records, errors = _read_records(questions_path, "dataset file")
+    records, skipped = read_records(questions_path, "dataset file")
+    errors = [str(s) for s in skipped]
     if fmt == "auto" and not records:
         raise UserError(f"no records in {questions_path}"
                         + (f" ({errors[0]})" if errors else "") + ": check the file")
@@ -471,7 +422,7 @@ def load_dataset(path: str | Path, *, format: str = "auto",
         if not fmt:
             raise UserError(f"cannot tell the format of {questions_path}: pass format= one of "
                             f"{', '.join(FORMATS)}")
-    given = _read_corpus(corpus_path, errors) if corpus_path else None
+    given = _read_corpus(corpus_path, errors, skipped) if corpus_path else None
     pools = _Pools(given, errors)
     adapter = _ADAPTERS[fmt]
     examples: list[QAExample] = []
@@ -482,10 +433,10 @@ def load_dataset(path: str | Path, *, format: str = "auto",
                 raise _Malformed("not a JSON object")
             example = adapter(record, index, pools)
         except (_Malformed, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            errors.append(f"{questions_path.name} {where}: {_describe(exc)}: skipped")
+            _skip(errors, skipped, questions_path.name, where, _describe(exc))
             continue
         if example.id in seen:
-            errors.append(f"{questions_path.name} {where}: duplicate id {example.id!r}: skipped")
+            _skip(errors, skipped, questions_path.name, where, f"duplicate id {example.id!r}")
             continue
         seen.add(example.id)
         examples.append(example)
@@ -497,7 +448,8 @@ def load_dataset(path: str | Path, *, format: str = "auto",
         corpus_passages: list[Passage] | None = list(given.passages.values())
     else:
         corpus_passages = list(pools.inline.passages.values()) or None
-    return Dataset(name=name, examples=examples, corpus=corpus_passages, errors=errors)
+    return Dataset(name=name, examples=examples, corpus=corpus_passages, errors=errors,
+                   skipped=skipped)
 
 
 def _unresolved(examples: Iterable[QAExample], corpus: _Corpus) -> list[str]:

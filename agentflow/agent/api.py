@@ -73,7 +73,8 @@ class Agent:
     (SQLite under ``$AGENTFLOW_HOME``, opened on first use). Models and the store load
     once and are reused by every call. ``sources`` chooses what runs search:
     ``["corpus"]`` (default), web sources such as ``"searxng:http://127.0.0.1:8888"`` or
-    ``"json:brave.json"`` (:mod:`agentflow.tools.web`), or both.
+    ``"json:brave.json"`` (:mod:`agentflow.tools.web`), or both. ``llm_options`` go to the
+    backend a model string names (``{"timeout_s": 30, "max_attempts": 2}`` for a server).
     """
 
     def __init__(
@@ -94,11 +95,12 @@ class Agent:
         threads: str | ThreadStore | None = None,
         rewrite_follow_ups: bool = True,
         sources: list[str] | None = None,
+        llm_options: dict[str, Any] | None = None,
     ) -> None:
         self.rewrite_follow_ups = rewrite_follow_ups
         self.components = Components(llm=llm, store=store, embedder=embedder, chroma_url=chroma_url,
                                      tools=tools, mode=mode, use_corpus_graph=use_corpus_graph,
-                                     sources=sources)
+                                     sources=sources, llm_options=llm_options)
         self.runner = Runner(self.components, graph=graph, budget=budget, settings=settings,
                              checkpoint_db=checkpoint_db, runs=runs_dir)
         # Open the store (and load its embedder) now: a missing store is a clear error

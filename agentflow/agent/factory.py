@@ -37,10 +37,12 @@ class Components:
         mode: str = "hybrid",
         use_corpus_graph: bool = True,
         sources: list[str] | None = None,
+        llm_options: dict[str, Any] | None = None,
     ) -> None:
         from agentflow.llm import resolve_llm
 
-        self.llm: LLM = resolve_llm(llm if llm is not None else default_llm_spec())
+        # ``llm_options`` go to the backend (e.g. ``timeout_s``, ``max_attempts``).
+        self.llm: LLM = resolve_llm(llm if llm is not None else default_llm_spec(), **(llm_options or {}))
         self._store_arg = store
         self._embedder_arg = embedder
         self._chroma_url = chroma_url

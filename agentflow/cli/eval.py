@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from agentflow.cli.help import HelpfulCommand, HelpfulGroup
+from agentflow.cli.llm_flags import llm_attempts_option, llm_options, llm_timeout_option
 from agentflow.cli.output import cli_errors, console, out, print_json
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ def run_cmd(
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Run again the questions that ended with status error."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary, no progress bar."),
     source: list[str] | None = typer.Option(None, "--source", metavar="SOURCE", help="What runs search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus)."),
+    llm_timeout: float | None = llm_timeout_option(),
+    llm_attempts: int | None = llm_attempts_option(),
 ) -> None:
     """Run every question of a dataset through an agent; one trajectory per question (resumable)."""
     from agentflow.scoring.batch import run_batch
@@ -40,10 +43,14 @@ def run_cmd(
     report = run_batch(dataset, out=out_dir, format=format, corpus=corpus, graph=graph, llm=llm,
                        embedder=embedder, limit=limit, concurrency=concurrency,
                        retry_errors=retry_errors, progress=not as_json, console=console,
-                       sources=source or None)
+                       sources=source or None, llm_options=llm_options(llm_timeout, llm_attempts))
     if as_json:
-        print_json(report.model_dump())
+        print_json(report.model_dump(mode="json"))
         return
+    if report.skipped:
+        out.print(f"skipped {len(report.skipped)} dataset record(s):", markup=False, highlight=False)
+        for record in report.skipped:
+            out.print(f"  {record.file} {record.where}: {record.reason}", markup=False, highlight=False)
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())) or "nothing to run"
     console.print(
         f"[bold]eval run[/] {report.ran} run ({statuses}), {report.already_done} done before, "

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.llm_flags import llm_attempts_option, llm_options, llm_timeout_option
 from agentflow.cli.loading import preload_embedder, preload_llm
 from agentflow.cli.output import cli_errors, console, out, print_json
 from agentflow.cli.progress import LiveProgress, render_result
@@ -33,6 +34,8 @@ def ask_cmd(
     run_id: str | None = typer.Option(None, "--run-id", metavar="RUN_ID", help="Give the run this id."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object, no live progress."),
     source: list[str] | None = typer.Option(None, "--source", metavar="SOURCE", help="What to search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus)."),
+    llm_timeout: float | None = llm_timeout_option(),
+    llm_attempts: int | None = llm_attempts_option(),
 ) -> None:
     """Research a question: plan, search, read, verify, answer with citations or refuse."""
     from agentflow.agent.api import Agent
@@ -42,18 +45,20 @@ def ask_cmd(
 
     if (question is None) == (resume is None):
         raise UserError("give either a QUESTION or --resume RUN_ID")
+    options = llm_options(llm_timeout, llm_attempts)
     if resume is not None:
         # The run's store, model and graph by default; its budget and settings are
         # restored by the runner itself (Runner.resume), as for every resume.
         meta = Runner.load_meta(runs_dir(), resume)
         cfg: dict[str, Any] = meta.get("config", {})
         agent = Agent(store or cfg.get("store"), llm=llm or cfg.get("llm"), graph=meta.get("graph", graph),
-                      embedder=embedder, chroma_url=chroma_url, sources=source or cfg.get("sources"))
+                      embedder=embedder, chroma_url=chroma_url, sources=source or cfg.get("sources"),
+                      llm_options=options)
     else:
         budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
                         max_seconds=max_seconds)
         agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget,
-                      sources=source or None)
+                      sources=source or None, llm_options=options)
     if not as_json:  # before the run's clock starts, and saying what takes the time
         preload_embedder(console, agent.components.embedder)
         preload_llm(console, agent.llm)

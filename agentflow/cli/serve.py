@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from agentflow.cli.help import HelpfulCommand
+from agentflow.cli.llm_flags import llm_attempts_option, llm_options, llm_timeout_option
 from agentflow.cli.loading import preload_embedder, preload_llm
 from agentflow.cli.output import cli_errors, console
 from agentflow.errors import ConfigError, DependencyMissingError
@@ -105,6 +106,8 @@ def serve_cmd(
         False, "--allow-ingest",
         help="Accept POST /v1/corpus/documents: authenticated clients add documents to the corpus.",
     ),
+    llm_timeout: float | None = llm_timeout_option(),
+    llm_attempts: int | None = llm_attempts_option(),
     agent_factory: str | None = typer.Option(
         None,
         "--agent-factory", metavar="MODULE:FUNCTION",
@@ -130,7 +133,8 @@ def serve_cmd(
         agent = load_factory(agent_factory)(**options)
     else:
         agent = Agent(store, llm=llm, embedder=embedder, graph=graph, chroma_url=chroma_url,
-                      sources=source or None, **options)
+                      sources=source or None, llm_options=llm_options(llm_timeout, llm_attempts),
+                      **options)
     if "corpus" in agent.components.sources:
         agent.components.store  # noqa: B018 - open the store now: a missing one is a startup error
     agent.threads  # noqa: B018 - connect now: a bad database is a startup error

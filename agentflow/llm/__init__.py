@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LLM",
+    "REQUEST_OPTIONS",
     "LocalLlama",
     "OpenAIChat",
     "OutputParseError",
@@ -37,6 +38,10 @@ SPEC_FORMS = {
     "local": "local or local:/path/model.gguf",
     "scripted": "scripted (tests; pass responses=[...] or fn=...) or scripted:MODULE:FUNCTION",
 }
+#: Options of requests to a server (the OpenAI-compatible backend only): the timeout of
+#: one request and the tries per request. ``None`` means "not given" (the environment,
+#: then the default, decides).
+REQUEST_OPTIONS = ("timeout_s", "max_attempts")
 # Servers users name by product; all of them speak the OpenAI protocol.
 _SERVER_HINTS = {
     "ollama": "openai:MODEL@http://127.0.0.1:11434/v1",
@@ -53,7 +58,9 @@ def resolve_llm(spec: str | LLM | None = None, **options: Any) -> LLM:
     ``None`` means the configured default (``$AGENTFLOW_LLM`` or ``local``). ``options``
     go to the backend's constructor (e.g. ``max_attempts=``, ``n_ctx=``, ``responses=``).
     ``scripted`` gives a :class:`ScriptedLLM`; without ``responses`` or ``fn`` it fails
-    on its first call, so it is only useful with options.
+    on its first call, so it is only useful with options. :data:`REQUEST_OPTIONS` set to
+    ``None`` are dropped; set on a backend that sends no requests they are a
+    :class:`ConfigError` (a flag that would do nothing is not ignored silently).
     """
     if isinstance(spec, LLM):
         return spec
@@ -64,8 +71,15 @@ def resolve_llm(spec: str | LLM | None = None, **options: Any) -> LLM:
     text = spec.strip()
     prefix, _, rest = text.partition(":")
     prefix = prefix.strip().lower()
+    options = {k: v for k, v in options.items() if not (k in REQUEST_OPTIONS and v is None)}
     if prefix == "openai":
         return _openai(text, rest, options)
+    given = [k for k in REQUEST_OPTIONS if k in options]
+    if given and prefix in ("local", "scripted"):
+        raise ConfigError(
+            f"{' and '.join(given)} apply to requests to a server (openai:MODEL[@URL]); "
+            f"{text!r} runs in this process, so there is no request to time out or retry: "
+            "drop --llm-timeout / --llm-attempts, or bound the run with --max-seconds")
     if prefix == "local":
         from agentflow.llm.local_backend import LocalLlama
 
@@ -109,7 +123,7 @@ def _response_fn(spec: str, target: str) -> Any:
         fn = None
     if not callable(fn):
         raise ConfigError(f"{spec!r} names no function: write scripted:MODULE:FUNCTION, "
-                          "e.g. scripted:agentflow.server.demo:read_like_a_model")
+                          "e.g. scripted:agentflow.evals.world.reader:read_like_a_model")
     return fn
 
 

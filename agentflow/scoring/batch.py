@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from agentflow.agent.budget import Budget
 from agentflow.agent.context import ResearchSettings
 from agentflow.errors import UserError
+from agentflow.evals.dataset_files import SkippedRecord
 from agentflow.scoring.manifest import (
     RUNS,
     BatchRecord,
@@ -69,6 +70,8 @@ class BatchReport(BaseModel):
     store: str = ""
     store_built: bool = False
     seconds: float = 0.0
+    #: Every record of the dataset's questions or corpus file that was skipped, and why.
+    skipped: list[SkippedRecord] = Field(default_factory=list)
 
 
 def _resolve_option(name: str, given: Any, old: EvalManifest | None, old_value: Any,
@@ -107,6 +110,7 @@ def run_batch(
     console: Console | None = None,
     on_result: Callable[[str, str], None] | None = None,
     sources: list[str] | None = None,
+    llm_options: dict[str, Any] | None = None,
 ) -> BatchReport:
     """Run the first ``limit`` questions of ``dataset`` through an agent into ``out``.
 
@@ -116,6 +120,8 @@ def run_batch(
     ingested into a store cached by content hash. ``on_result(question_id, status)`` is
     called as each question finishes. ``sources`` adds web sources next to the corpus
     (``["corpus", "searxng:URL"]``; their pages are cached, so a re-run makes no requests).
+    ``llm_options`` go to the backend ``llm`` names (``timeout_s``, ``max_attempts``): they
+    are how this invocation talks to the model, not part of the folder's configuration.
     """
     from agentflow.agent.api import Agent
     from agentflow.agent.runner import package_versions
@@ -148,7 +154,7 @@ def run_batch(
         llm_spec, llm_obj, emb = _choose_models(OracleLLM(data.examples), embedder, store, old)
         llm_spec = "oracle"
     else:
-        llm_spec, llm_obj, emb = _choose_models(llm, embedder, store, old)
+        llm_spec, llm_obj, emb = _choose_models(llm, embedder, store, old, llm_options or {})
     built = False
     if store is None:
         store, key, built = cached_store(data.corpus, emb, progress=progress)
@@ -174,7 +180,7 @@ def run_batch(
     agent = Agent(store, llm=llm_obj, embedder=emb, graph=graph, budget=budget, settings=settings,
                   runs_dir=out_dir / RUNS, sources=sources)
     report = BatchReport(out=str(out_dir), total=len(examples), store=str(store.path),
-                         store_built=built)
+                         store_built=built, skipped=list(data.skipped))
     todo = _pending(out_dir, examples, retry_errors, report)
     record.already_done, record.restarted = report.already_done, report.restarted
     write_manifest(out_dir, manifest)
@@ -221,7 +227,7 @@ def run_batch(
 
 def _choose_models(
     llm: str | LLM | None, embedder: str | Embedder | None, store: CorpusStore | None,
-    old: EvalManifest | None,
+    old: EvalManifest | None, llm_options: dict[str, Any] | None = None,
 ) -> tuple[str | None, LLM, Embedder]:
     """The LLM spec, LLM and embedder of a batch: those given, else the folder's earlier ones.
 
@@ -232,7 +238,8 @@ def _choose_models(
     from agentflow.llm import resolve_llm
 
     llm_spec = llm if isinstance(llm, str) else (old.llm if old and llm is None else None)
-    llm_obj = resolve_llm(llm if llm is not None and not isinstance(llm, str) else llm_spec)
+    llm_obj = resolve_llm(llm if llm is not None and not isinstance(llm, str) else llm_spec,
+                          **(llm_options or {}))
     if old is not None and llm_obj.name != old.model:
         raise UserError(f"this eval folder was run with the model {old.model!r}, not "
                         f"{llm_obj.name!r}: pass the same --llm to resume it, or use another "
@@ -281,7 +288,7 @@ def _dataset_info(path: Path, format: str, corpus: str | Path | None, data: Data
         path=str(path), sha256=dataset_sha256(path), format=format,
         corpus=str(corpus_path) if corpus_path else None,
         corpus_sha256=sha256_path(corpus_path) if corpus_path else None,
-        name=data.name, examples=len(data.examples),
+        name=data.name, examples=len(data.examples), skipped=list(data.skipped),
     )
 
 

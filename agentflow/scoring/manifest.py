@@ -2,7 +2,8 @@
 
 An eval folder (``agentflow eval run --out DIR``) holds::
 
-    DIR/manifest.json              dataset (path, sha256, format), graph, model, embedder,
+    DIR/manifest.json              dataset (path, sha256, format, records skipped and why),
+                                   graph, model, embedder,
                                    budget, settings, versions, question ids, batch history
     DIR/trajectories/<qid>.jsonl   one trajectory per question (the file name is the id,
                                    made file-safe by :func:`trajectory_name`)
@@ -25,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agentflow.errors import UserError
+from agentflow.evals.dataset_files import SkippedRecord
 
 MANIFEST_FILE = "manifest.json"
 TRAJECTORIES = "trajectories"
@@ -45,6 +47,8 @@ class DatasetInfo(BaseModel):
     corpus_sha256: str | None = None
     name: str = ""
     examples: int = 0
+    #: Every record of the questions or corpus file that loading skipped, with the reason.
+    skipped: list[SkippedRecord] = Field(default_factory=list)
 
 
 class BatchRecord(BaseModel):

@@ -21,6 +21,12 @@ did), each with ``v`` (schema version), ``type``, ``run_id``, ``seq`` and ``t``
 
 The scorer (``agentflow eval score``) and ``agentflow show`` read these files and
 nothing else, so every figure they report can be recomputed from the file alone.
+
+Events stay small whatever the documents hold: a per-step event carries ids and short
+text, and any string in it longer than :data:`MAX_EVENT_TEXT` characters is cut and
+marked with its full length. Kept whole: ``run_start`` (the question), ``final`` (the
+answer and its passages, once per run) and an ``llm_call``'s ``messages`` (the prompt
+as sent, already bounded by the reader's budget: ``passage_chars``, ``evidence_tokens``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,32 @@ from pydantic import BaseModel, Field
 from agentflow.errors import UserError
 
 SCHEMA_VERSION = 1
+#: Longest string a per-step event keeps (a 70 KB reply, a passage without spaces).
+MAX_EVENT_TEXT = 2000
+# Events (and fields) written whole, see the module docstring.
+_WHOLE_EVENTS = frozenset({"run_start", "final"})
+_WHOLE_FIELDS = {"llm_call": frozenset({"messages"})}
+
+
+def _cut(value: Any) -> Any:
+    """``value`` with every string longer than :data:`MAX_EVENT_TEXT` cut and marked."""
+    if isinstance(value, str):
+        if len(value) <= MAX_EVENT_TEXT:
+            return value
+        return value[:MAX_EVENT_TEXT] + f"… [cut: {len(value):,} characters]"
+    if isinstance(value, dict):
+        return {k: _cut(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cut(v) for v in value]
+    return value
+
+
+def bounded_fields(type_: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """An event's fields as recorded: per-step events have long strings cut."""
+    if type_ in _WHOLE_EVENTS:
+        return fields
+    whole = _WHOLE_FIELDS.get(type_, frozenset())
+    return {k: v if k in whole else _cut(v) for k, v in fields.items()}
 
 
 class TrajectoryRecorder:
@@ -67,7 +99,7 @@ class TrajectoryRecorder:
                 "run_id": self.run_id,
                 "seq": self._seq,
                 "t": round(time.time(), 4),
-                **fields,
+                **bounded_fields(type_, fields),
             }
             self._seq += 1
             self.events.append(event)

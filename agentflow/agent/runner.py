@@ -16,6 +16,11 @@ run's checkpoints in one database instead (``agentflow serve --checkpointer``), 
 ``checkpoint_db="postgres:DSN"`` puts them in PostgreSQL (``langgraph-checkpoint-postgres``),
 so several server processes share runs.
 
+Checkpoints hold references to long texts, not the texts: a passage in the state is
+written once to ``texts.sqlite`` beside them (``<name>-texts.sqlite`` beside a shared
+database), see :mod:`agentflow.agent.checkpoint_texts`, so a checkpoint's size does not
+grow with the passages a step holds.
+
 A run's memory graph lives beside its checkpoints, in a LangGraph store (``memory.sqlite``,
 ``<name>-memory.sqlite`` beside a shared database, or PostgreSQL), as a snapshot per turn
 plus a delta per step (:mod:`agentflow.agent.memory_store`); the checkpoints carry only
@@ -36,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from agentflow.agent.budget import Budget, new_usage
+from agentflow.agent.checkpoint_texts import TextStoreSerde
 from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
@@ -60,6 +66,7 @@ DEFAULT_BUSY_S = 120.0
 CHECKPOINT_FILE = "checkpoints.sqlite"
 JOURNAL_FILE = "llm_calls.jsonl"
 MEMORY_FILE = "memory.sqlite"
+TEXTS_FILE = "texts.sqlite"
 
 
 _checkpointers: dict[str, Any] = {}
@@ -86,6 +93,22 @@ def memory_path(checkpoints: Path) -> Path:
     return checkpoints.with_name(checkpoints.stem + "-memory.sqlite")
 
 
+def texts_path(checkpoints: Path) -> Path:
+    """The long texts of the checkpoints in ``checkpoints`` (``texts.sqlite`` in a run's
+    folder; ``<name>-texts.sqlite`` beside a shared database)."""
+    if checkpoints.name == CHECKPOINT_FILE:
+        return checkpoints.with_name(TEXTS_FILE)
+    return checkpoints.with_name(checkpoints.stem + "-texts.sqlite")
+
+
+def checkpoint_saver(conn: sqlite3.Connection, texts: sqlite3.Connection) -> Any:
+    """A SqliteSaver over ``conn`` whose checkpoints refer to long texts kept once in
+    ``texts`` (a connection to :func:`texts_path`, opened with ``autocommit``)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    return SqliteSaver(conn, serde=TextStoreSerde(texts))
+
+
 def saved_run_config(meta: dict[str, Any]) -> tuple[Budget, ResearchSettings]:
     """The budget and settings a run was started with, from its ``run.json``."""
     return Budget(**meta.get("budget", {})), ResearchSettings(**meta.get("settings", {}))
@@ -108,12 +131,11 @@ def connect_checkpoints(path: Path, *, autocommit: bool = False) -> sqlite3.Conn
 def sqlite_checkpointer(path: Path) -> Any:
     """One SqliteSaver per shared database file per process (connections are thread-safe
     here because SqliteSaver serialises access with its own lock)."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     key = str(path.resolve())
     with _checkpointer_lock:
         if key not in _checkpointers:
-            _checkpointers[key] = SqliteSaver(connect_checkpoints(path))
+            _checkpointers[key] = checkpoint_saver(
+                connect_checkpoints(path), connect_checkpoints(texts_path(path), autocommit=True))
         return _checkpointers[key]
 
 
@@ -220,19 +242,20 @@ class Runner:
         if self._shared is not None:
             yield self._shared
             return
-        from langgraph.checkpoint.sqlite import SqliteSaver
         from langgraph.store.sqlite import SqliteStore
 
         path = self.checkpoint_path(run_id)
         conn = connect_checkpoints(path)
         memory_conn = connect_checkpoints(memory_path(path), autocommit=True)
+        texts_conn = connect_checkpoints(texts_path(path), autocommit=True)
         try:
             store = SqliteStore(memory_conn)
             store.setup()
-            yield self._builder.compile(checkpointer=SqliteSaver(conn), store=store)
+            yield self._builder.compile(checkpointer=checkpoint_saver(conn, texts_conn), store=store)
         finally:
             conn.close()
             memory_conn.close()
+            texts_conn.close()
 
     # -- public ----------------------------------------------------------------
 

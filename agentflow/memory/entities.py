@@ -82,6 +82,11 @@ _MONTH_AND_DAY_NAMES = frozenset(
 )
 _CONNECTOR_SET = frozenset(_CONNECTORS)
 _MAX_QUOTED_WORDS = 10
+#: A longer "name", or one with a longer word, is a run of text with no word boundary (an
+#: identifier, base64, a file without spaces), not a name: it would carry passage text
+#: into entity ids, queries, checkpoints and trajectory events.
+MAX_NAME_CHARS = 100
+MAX_NAME_WORD_CHARS = 40
 _ARTICLES = ("the ", "a ", "an ")
 _DROP = re.compile(r"[.'’`´]")
 _NON_ALNUM = re.compile(r"[^\w]+|_+")
@@ -153,6 +158,8 @@ def extract_entities(text: str) -> list[str]:
     seen: set[str] = set()
 
     def keep(surface: str) -> None:
+        if len(surface) > MAX_NAME_CHARS or any(len(w) > MAX_NAME_WORD_CHARS for w in surface.split()):
+            return
         key = normalize_entity(surface)
         if key and key not in seen:
             seen.add(key)

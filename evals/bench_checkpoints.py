@@ -1,7 +1,7 @@
 """Checkpoint growth over a long conversation thread.
 
 Runs a 20-turn thread (the scripted demo model, the hashing-embedder demo world with
-24 companies, one new two-hop question a turn, so the thread's memory graph grows every
+24 chains, one new two-hop question a turn, so the thread's memory graph grows every
 turn) with every run's checkpoints in one SQLite database, and prints per turn: the
 run's checkpoints, the bytes written per checkpoint (checkpoint + metadata + pending
 writes, divided by the number of checkpoints), the checkpoint database's size and
@@ -63,8 +63,8 @@ def memory_db_bytes(db: Path) -> int:
 def run(turns: int, folder: Path) -> list[dict[str, Any]]:
     """One thread of ``turns`` questions; a row of figures per turn."""
     from agentflow.agent.api import Agent
+    from agentflow.evals.world.demo import demo_questions, demo_store, read_like_a_model
     from agentflow.llm.scripted import ScriptedLLM
-    from agentflow.server.demo import demo_questions, demo_store, read_like_a_model
 
     store = demo_store(24, folder=folder / "store")
     db = folder / "checkpoints.sqlite"

@@ -1,7 +1,7 @@
 """Server benchmark: concurrent streaming conversations against ``agentflow serve``,
 compared with calling the agent directly in the same run.
 
-The model is the scripted demo model (:mod:`agentflow.server.demo`) with a fixed
+The model is the scripted demo model (:mod:`agentflow.evals.world.demo`, the demo world) with a fixed
 latency per LLM call, so the figures are about the server, not a model. Three
 phases, one process each side:
 
@@ -50,10 +50,10 @@ from typing import Any
 
 import httpx
 
-from agentflow.server.demo import demo_agent, demo_questions
-from agentflow.server.testing import ServerProcess
+from agentflow.evals.serving import ServerProcess
+from agentflow.evals.world.demo import demo_agent, demo_questions
 
-FACTORY = "agentflow.server.demo:demo_agent"
+FACTORY = "agentflow.evals.world.demo:demo_agent"
 
 
 def percentile(values: Sequence[float], q: float) -> float:

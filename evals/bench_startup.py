@@ -24,8 +24,8 @@ from pathlib import Path
 
 COMMANDS: dict[str, list[str]] = {
     "--help": ["--help"],
-    "search --mode bm25": ["search", "who founded Zorvath Industries", "--mode", "bm25"],
-    "search (hybrid)": ["search", "who founded Zorvath Industries"],
+    "search --mode bm25": ["search", "who founded {company}", "--mode", "bm25"],
+    "search (hybrid)": ["search", "who founded {company}"],
     "show": ["show", "{trajectory}"],
 }
 
@@ -58,7 +58,7 @@ def _origin(env: dict[str, str]) -> str:
 
 def prepare(home: Path) -> Path:
     """Ingest the demo world into ``$AGENTFLOW_HOME/store`` and write one trajectory; returns its path."""
-    from agentflow.server.demo import demo_agent, demo_questions, demo_world
+    from agentflow.evals.world.demo import demo_agent, demo_questions, demo_world
 
     docs = home / "docs.jsonl"
     docs.write_text("".join(json.dumps(r) + "\n" for r in demo_world()))
@@ -80,11 +80,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         home = Path(tmp)
         trajectory = prepare(home)
+        from agentflow.evals.world.demo import demo_chains
+
+        company = demo_chains()[0].company
         summary: dict[str, dict[str, float]] = {}
         for src in sources:
             env = _env(home, None if src == "here" else src)
             for name, command in COMMANDS.items():
-                argv_ = [a.replace("{trajectory}", str(trajectory)) for a in command]
+                argv_ = [a.replace("{trajectory}", str(trajectory)).replace("{company}", company)
+                         for a in command]
                 if name == "--help":
                     print(f"{src:>12}  agentflow from {_origin(env)}", flush=True)
                 _cli(argv_, env)  # warm the OS file cache: we time the process, not the disk

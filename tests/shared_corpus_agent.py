@@ -7,8 +7,8 @@ import os
 from typing import Any
 
 from agentflow.agent.api import Agent
+from agentflow.evals.world.reader import read_like_a_model
 from agentflow.llm.scripted import ScriptedLLM
-from agentflow.server.demo import read_like_a_model
 
 
 def agent(**options: Any) -> Agent:

@@ -14,14 +14,16 @@ import httpx
 import openai
 import pytest
 
+from agentflow.evals.serving import serve_in_thread
+from agentflow.evals.world.demo import demo_agent, demo_chains, demo_world
 from agentflow.server.app import create_app
-from agentflow.server.demo import demo_agent
 from agentflow.server.sources import bare_answer, earlier_turns
-from agentflow.server.testing import serve_in_thread
 from agentflow.trajectory import read_trajectory
 
 KEY = "key-clients"
-WHO = "Who founded Zorvath Industries?"
+FIRST = demo_chains()[0]
+COMPANY_TEXT = next(d["text"] for d in demo_world() if d["id"] == FIRST.company_id)
+WHO = f"Who founded {FIRST.company}?"
 WHERE = "Where was she born?"
 
 
@@ -52,7 +54,7 @@ def assert_cited(content: str, answer: str) -> None:
     assert re.fullmatch(re.escape(answer) + r" \[1\](\[\d\])*", head), content
     n = head.count("[")
     assert [line.split("]")[0] + "]" for line in sources.splitlines()] == [f"[{i}]" for i in range(1, n + 1)]
-    assert sources.startswith("[1] Zorvath Industries: Zorvath Industries is a company founded"), content
+    assert sources.startswith(f"[1] {FIRST.company}: {COMPANY_TEXT[:30]}"), content
 
 
 # -- /v1/models and unknown models ----------------------------------------------------
@@ -78,18 +80,18 @@ def test_unknown_model_is_openais_404(base_url: str) -> None:
 
 def test_openai_client_sees_sources(base_url: str) -> None:
     reply = client(base_url).chat.completions.create(model="agentflow", messages=[user(WHO)])
-    assert_cited(reply.choices[0].message.content, "Melira Quandt")
+    assert_cited(reply.choices[0].message.content, FIRST.founder)
     citations = ext(reply)["citations"]
-    assert citations[0]["id"] == "company-0" and citations[0]["text"]
+    assert citations[0]["id"] == FIRST.company_id and citations[0]["text"]
 
 
 def test_openai_client_sees_sources_streaming(base_url: str) -> None:
     chunks = list(client(base_url).chat.completions.create(
         model="agentflow", messages=[user(WHO)], stream=True))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert_cited(text, "Melira Quandt")
+    assert_cited(text, FIRST.founder)
     final = next(ext(c) for c in chunks if c.choices and c.choices[0].finish_reason)
-    assert final["citations"][0]["id"] == "company-0"
+    assert final["citations"][0]["id"] == FIRST.company_id
 
 
 def test_stream_order_and_usage(base_url: str) -> None:
@@ -105,8 +107,8 @@ def test_stream_order_and_usage(base_url: str) -> None:
     assert set(kinds[first:last + 1]) == {"content"}  # no progress chunk cuts the answer
     assert kinds[last + 1:] == ["finish", "usage"]
     pieces = [c.choices[0].delta.content for c in chunks[1:] if c.choices and c.choices[0].delta.content]
-    assert len(pieces) >= 2 and pieces[-1].startswith("\n\nSources:\n[1] Zorvath Industries")
-    assert_cited("".join(pieces), "Melira Quandt")
+    assert len(pieces) >= 2 and pieces[-1].startswith(f"\n\nSources:\n[1] {FIRST.company}")
+    assert_cited("".join(pieces), FIRST.founder)
     usage = chunks[-1].usage
     assert usage is not None and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert usage.total_tokens > 0
@@ -116,11 +118,11 @@ def test_sources_can_be_turned_off(base_url: str) -> None:
     c = client(base_url)
     reply = c.chat.completions.create(model="agentflow", messages=[user(WHO)],
                                       extra_body={"sources": False})
-    assert reply.choices[0].message.content == "Melira Quandt"
+    assert reply.choices[0].message.content == FIRST.founder
     assert ext(reply)["citations"]  # the structured field stays
     chunks = list(c.chat.completions.create(model="agentflow", messages=[user(WHO)], stream=True,
                                             extra_body={"sources": False}))
-    assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices) == "Melira Quandt"
+    assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices) == FIRST.founder
     bad = httpx.post(f"{base_url}/v1/chat/completions", headers={"Authorization": f"Bearer {KEY}"},
                      json={"messages": [user(WHO)], "sources": "yes"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "sources"
@@ -132,9 +134,9 @@ def test_langchain_chat_openai_sees_sources(base_url: str) -> None:
 
     chat = ChatOpenAI(model="agentflow", base_url=base_url + "/v1", api_key=KEY, max_retries=0,
                       timeout=30)
-    assert_cited(chat.invoke(WHO).content, "Melira Quandt")
+    assert_cited(chat.invoke(WHO).content, FIRST.founder)
     streamed = "".join(str(piece.content) for piece in chat.stream(WHO))
-    assert_cited(streamed, "Melira Quandt")
+    assert_cited(streamed, FIRST.founder)
 
 
 # -- follow-ups -------------------------------------------------------------------------
@@ -151,9 +153,9 @@ def test_pronoun_follow_up_in_a_thread(base_url: str) -> None:
     thread = ext(first)["thread_id"]
     follow = c.chat.completions.create(model="agentflow", messages=[user(WHERE)],
                                        extra_headers={"X-Thread-Id": thread})
-    assert bare_answer(follow.choices[0].message.content) == "Ostrelle"
+    assert bare_answer(follow.choices[0].message.content) == FIRST.city
     start = _trajectory(base_url, ext(follow)["run_id"])[0]
-    assert start["question"] == "Where was Melira Quandt born?"
+    assert start["question"] == f"Where was {FIRST.founder} born?"
     assert start["metadata"]["follow_up"]["asked"] == WHERE
     turns = httpx.get(f"{base_url}/v1/threads/{thread}",
                       headers={"Authorization": f"Bearer {KEY}"}).json()["turns"]
@@ -166,7 +168,7 @@ def test_pronoun_follow_up_from_the_request_history(base_url: str) -> None:
     history = [user(WHO), {"role": "assistant", "content": first.choices[0].message.content},
                user(WHERE)]
     follow = c.chat.completions.create(model="agentflow", messages=history)
-    assert bare_answer(follow.choices[0].message.content) == "Ostrelle"
+    assert bare_answer(follow.choices[0].message.content) == FIRST.city
 
 
 def test_pronoun_follow_up_streaming_with_langchain(base_url: str) -> None:
@@ -179,7 +181,7 @@ def test_pronoun_follow_up_streaming_with_langchain(base_url: str) -> None:
     streamed = "".join(str(p.content) for p in chat.stream([HumanMessage(WHO), first,
                                                             HumanMessage(WHERE)]))
     assert isinstance(first, AIMessage)
-    assert bare_answer(streamed) == "Ostrelle" and "Sources:" in streamed
+    assert bare_answer(streamed) == FIRST.city and "Sources:" in streamed
 
 
 def test_earlier_turns_strip_what_the_server_added() -> None:
@@ -188,10 +190,10 @@ def test_earlier_turns_strip_what_the_server_added() -> None:
             self.role, self.content = role, content
 
     msgs = [M("system", "be brief"), M("user", WHO),
-            M("assistant", "Melira Quandt [1]\n\nSources:\n[1] Zorvath Industries: ..."),
+            M("assistant", f"{FIRST.founder} [1]\n\nSources:\n[1] {FIRST.company}: ..."),
             M("user", [{"type": "text", "text": WHERE}])]
     turns = earlier_turns(msgs)
-    assert [(t.question, t.answer) for t in turns] == [(WHO, "Melira Quandt")]
+    assert [(t.question, t.answer) for t in turns] == [(WHO, FIRST.founder)]
 
 
 def test_trajectory_of_a_direct_agent_follow_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,6 +201,6 @@ def test_trajectory_of_a_direct_agent_follow_up(tmp_path: Path, monkeypatch: pyt
     agent = demo_agent(threads=f"sqlite:{tmp_path / 't.sqlite'}")
     agent.ask(WHO, thread_id="t")
     result = agent.ask(WHERE, thread_id="t")
-    assert result.answer == "Ostrelle"
+    assert result.answer == FIRST.city
     follow_up = read_trajectory(result.trajectory).start["metadata"]["follow_up"]
-    assert follow_up["question"] == "Where was Melira Quandt born?" and follow_up["source"] == "llm"
+    assert follow_up["question"] == f"Where was {FIRST.founder} born?" and follow_up["source"] == "llm"

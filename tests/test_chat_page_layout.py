@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 
+from agentflow.evals.serving import serve_in_thread
+from agentflow.evals.world.demo import demo_agent, demo_chains
 from agentflow.server.app import create_app
-from agentflow.server.demo import demo_agent, demo_questions
-from agentflow.server.testing import serve_in_thread
 from tests.test_chat_page import CHROMIUM, CHROMIUM_ARGS
 
 KEY = "layout-key"
-QUESTION = demo_questions()[0][0]
+FIRST = demo_chains()[0]
+QUESTION = FIRST.question
 VIEWPORTS = {"desktop": {"width": 1280, "height": 820}, "phone": {"width": 390, "height": 844}}
 
 pytestmark = [
@@ -124,7 +125,7 @@ def test_chat_page_layout(name: str, base_url: str, tmp_path: Path) -> None:
 
             # A citation opens its passage as clean text, within the screen.
             page.locator(".turn:nth-child(2) .citation").nth(1).click()
-            assert page.inner_text("#passage-title") == "Melira Quandt"
+            assert page.inner_text("#passage-title") == FIRST.founder
             assert_within(page, "#passage-pane", width, height)
             if name == "phone":  # a sheet over the lower part; the question box stays reachable
                 pane = box(page, "#passage-pane")

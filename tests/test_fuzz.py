@@ -119,8 +119,8 @@ def test_ingest_loaders_report_instead_of_raising(files: list[tuple[str, Any]]) 
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
+    from agentflow.evals.world.demo import demo_agent
     from agentflow.server.app import create_app
-    from agentflow.server.demo import demo_agent
 
     home = tmp_path_factory.mktemp("fuzz-server")
     with pytest.MonkeyPatch.context() as mp:

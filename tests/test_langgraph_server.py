@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
+from agentflow.evals.world.demo import demo_chains
+
 pytest.importorskip("langgraph_api")
 pytest.importorskip("langgraph_runtime_inmem")
 langgraph_sdk = pytest.importorskip("langgraph_sdk")
@@ -28,8 +30,7 @@ langgraph_sdk = pytest.importorskip("langgraph_sdk")
 pytestmark = pytest.mark.slow
 
 GRAPHS = ("deep_research", "rag", "react")
-QUESTION = "In which town was the founder of Zorvath Industries born?"
-SECOND = "In which town was the founder of Kestrin Works born?"
+QUESTION, SECOND = (chain.question for chain in demo_chains()[:2])
 #: Progress events a deep-research run must show live.
 LOOP_EVENTS = {"plan", "search", "read", "verify"}
 #: Variables that would let the server reach LangSmith or send analytics.
@@ -57,13 +58,13 @@ def _config(repo: Path, folder: Path) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path, repo_root: Path, loopback: None) -> Iterator[tuple[str, Path]]:
-    from agentflow.server.demo import demo_store
+    from agentflow.evals.world.demo import demo_store
 
     store = demo_store(folder=tmp_path / "store")
     runs = tmp_path / "runs"
     env = {k: v for k, v in os.environ.items() if k not in _REMOTE}
     env.update(AGENTFLOW_HOME=str(tmp_path / "home"), AGENTFLOW_STORE=str(store.path), AGENTFLOW_RUNS=str(runs),
-               AGENTFLOW_LLM="scripted:agentflow.server.demo:read_like_a_model",
+               AGENTFLOW_LLM="scripted:agentflow.evals.world.reader:read_like_a_model",
                LANGGRAPH_CLI_NO_ANALYTICS="1", LANGSMITH_TRACING="false", LANGCHAIN_TRACING_V2="false",
                DO_NOT_TRACK="1")
     port = _free_port()

@@ -17,16 +17,14 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
 import agentflow.llm
+from agentflow.evals.world.demo import demo_chains
 from agentflow.llm.scripted import ScriptedLLM
 
-QUESTIONS = {
-    "A": "In which town was the founder of Zorvath Industries born?",
-    "B": "In which town was the founder of Kestrin Works born?",
-}
+QUESTIONS = {"A": demo_chains(24)[0].question, "B": demo_chains(24)[1].question}
 
 
 def _lockstep_llm() -> ScriptedLLM:
-    from agentflow.server.demo import read_like_a_model
+    from agentflow.evals.world.reader import read_like_a_model
 
     barrier = threading.Barrier(2, timeout=5)
 
@@ -52,8 +50,8 @@ def _memory(state: dict[str, Any], store: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("with_store", [False, True], ids=["memory-in-state", "memory-in-store"])
 def test_concurrent_threads_keep_their_own_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   with_store: bool) -> None:
+    from agentflow.evals.world.demo import demo_store
     from agentflow.graphs.deep_research import build
-    from agentflow.server.demo import demo_store
 
     store_dir = demo_store(24, folder=tmp_path / "store").path
     monkeypatch.setenv("AGENTFLOW_STORE", str(store_dir))

@@ -68,9 +68,9 @@ def test_picture_page_and_chat_toggle(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     from agentflow.cli.main import app
+    from agentflow.evals.serving import serve_in_thread
+    from agentflow.evals.world.demo import demo_agent, demo_questions
     from agentflow.server.app import create_app
-    from agentflow.server.demo import demo_agent, demo_questions
-    from agentflow.server.testing import serve_in_thread
 
     store = build_store(tmp_path / "corpus")
     result = Agent(store, llm=oracle(), embedder="hash").ask(THREE_HOP)

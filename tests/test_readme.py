@@ -32,7 +32,7 @@ _real = _llm.resolve_llm
 def _scripted(spec=None, **options):
     if spec is None or isinstance(spec, str):
         from agentflow.llm.scripted import ScriptedLLM
-        from agentflow.server.demo import read_like_a_model
+        from agentflow.evals.world.reader import read_like_a_model
 
         return ScriptedLLM(fn=read_like_a_model, name="readme-scripted")
     return _real(spec, **options)

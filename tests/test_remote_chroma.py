@@ -20,15 +20,17 @@ import pytest
 
 from agentflow.agent.api import Agent
 from agentflow.errors import StoreMismatchError, StoreNotFoundError
+from agentflow.evals.serving import serve_in_thread
+from agentflow.evals.world.demo import demo_chains, demo_questions, demo_world
+from agentflow.evals.world.reader import read_like_a_model
 from agentflow.llm.scripted import ScriptedLLM
 from agentflow.server.app import create_app
-from agentflow.server.demo import demo_questions, demo_world, read_like_a_model
 from agentflow.server.sources import bare_answer
-from agentflow.server.testing import serve_in_thread
 from agentflow.store.corpus import MANIFEST_FILE, CorpusStore
 
 CHROMA = shutil.which("chroma", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 QUESTION, _, _ = demo_questions()[0]
+FIRST = demo_chains()[0]
 
 pytestmark = [
     pytest.mark.slow,
@@ -85,27 +87,27 @@ def test_two_store_folders_share_one_remote_collection(chroma_url: str, tmp_path
     assert not (first / "chroma").exists()  # the vectors live on the server
 
     # A second folder attaches without ingesting anything; the collection says which embedder.
-    found = cli("search", "Zorvath Industries", "--store", str(second), "--chroma-url", chroma_url,
+    found = cli("search", FIRST.company, "--store", str(second), "--chroma-url", chroma_url,
                 "--mode", "bm25", "--json", home=tmp_path)
     assert found.returncode == 0, found.stderr
-    assert json.loads(found.stdout)[0]["id"] == "company-0"
+    assert json.loads(found.stdout)[0]["id"] == FIRST.company_id
     manifest = json.loads((second / MANIFEST_FILE).read_text())
     assert (manifest["chroma_url"], manifest["embedder"]) == (chroma_url, "hash-384")
 
     # Later commands need no flag: the folder records where the corpus lives.
-    hybrid = cli("search", "who founded Zorvath Industries", "--store", str(second), "--json",
+    hybrid = cli("search", f"who founded {FIRST.company}", "--store", str(second), "--json",
                  home=tmp_path)
     assert hybrid.returncode == 0, hybrid.stderr
-    assert json.loads(hybrid.stdout)[0]["id"] == "company-0"
+    assert json.loads(hybrid.stdout)[0]["id"] == FIRST.company_id
 
     # ask and serve from the second folder.
     agent = Agent(second, llm=ScriptedLLM(fn=read_like_a_model),
                   threads=f"sqlite:{tmp_path / 'threads.sqlite'}", runs_dir=tmp_path / "runs")
-    assert agent.ask(QUESTION).answer == "Ostrelle"
+    assert agent.ask(QUESTION).answer == FIRST.city
     with serve_in_thread(create_app(agent)) as url:
         reply = openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0).chat.completions.create(
             model="agentflow", messages=[{"role": "user", "content": QUESTION}])
-    assert bare_answer(reply.choices[0].message.content) == "Ostrelle"
+    assert bare_answer(reply.choices[0].message.content) == FIRST.city
 
     # Another client adds a passage: the second folder's BM25 fetches only that one.
     extra = tmp_path / "extra.jsonl"

@@ -15,15 +15,16 @@ from agentflow.agent.events import PROGRESS_TYPES, progress_event
 from agentflow.agent.run_config import RunConfig
 from agentflow.agent.run_input import question_of
 from agentflow.errors import ConfigError, UserError
+from agentflow.evals.world.demo import FOLLOW_UP, demo_chains
 from agentflow.llm import resolve_llm
 
-DEMO_LLM = "scripted:agentflow.server.demo:read_like_a_model"
-QUESTION = "In which town was the founder of Zorvath Industries born?"
+DEMO_LLM = "scripted:agentflow.evals.world.reader:read_like_a_model"
+QUESTION = demo_chains()[0].question
 
 
 @pytest.fixture
 def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from agentflow.server.demo import demo_store
+    from agentflow.evals.world.demo import demo_store
 
     store = demo_store(folder=tmp_path / "store").path
     monkeypatch.setenv("AGENTFLOW_STORE", str(store))
@@ -80,7 +81,7 @@ def test_runs_of_one_thread_count_their_own_usage_and_stream_progress(demo_env: 
                                                       stream_mode="custom")]
     assert {"plan", "search", "read", "verify", "answer"} <= set(kinds)
     first = graph.get_state(config).values
-    second = graph.invoke({"messages": [{"role": "user", "content": "When was that company founded?"}]},
+    second = graph.invoke({"messages": [{"role": "user", "content": FOLLOW_UP}]},
                           config, context={"budget": {"max_llm_calls": 2}})
     assert first["usage"]["llm_calls"] > 2 >= second["usage"]["llm_calls"] > 0
     assert second["run_id"] != first["run_id"] and second["memory"]["base"] == first["memory"]["rev"]

@@ -14,15 +14,16 @@ import openai
 import pytest
 
 from agentflow.errors import UserError
+from agentflow.evals.serving import serve_in_thread
+from agentflow.evals.world.demo import demo_agent, demo_chains, demo_questions
 from agentflow.server.app import create_app
 from agentflow.server.auth import ApiKeys, check_bind
-from agentflow.server.demo import demo_agent, demo_questions
 from agentflow.server.limits import ServerLimits
 from agentflow.server.sources import bare_answer
-from agentflow.server.testing import serve_in_thread
 
 KEY, OTHER_KEY = "key-alice", "key-bob"
 QUESTION, FOLLOW_UP, FOLLOW_UP_ANSWER = demo_questions()[0]
+FIRST = demo_chains()[0]
 
 
 def start_server(tmp: Path, *, latency_s: float = 0.0, **limits: Any) -> Any:
@@ -80,13 +81,13 @@ def test_non_streaming_completion(base_url: str) -> None:
     )
     completion = raw.parse()
     assert completion.object == "chat.completion"
-    assert bare_answer(completion.choices[0].message.content) == "Ostrelle"
+    assert bare_answer(completion.choices[0].message.content) == FIRST.city
     assert completion.choices[0].finish_reason == "stop"
     assert completion.usage.total_tokens > 0
     info = ext(completion)
     assert info["status"] == "answered"
-    assert [c["id"] for c in info["citations"]] == ["company-0", "person-0"]
-    assert "Melira Quandt" in info["citations"][1]["text"]
+    assert [c["id"] for c in info["citations"]] == list(FIRST.ids)
+    assert FIRST.founder in info["citations"][1]["text"]
     assert (
         info["thread_id"].startswith("thread_") and raw.headers["X-Thread-Id"] == info["thread_id"]
     )
@@ -103,7 +104,7 @@ def test_streaming_completion(base_url: str) -> None:
     chunks = list(stream)
     # What a plain OpenAI client sees: content deltas that add up to the answer.
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert bare_answer(text) == "Ostrelle"
+    assert bare_answer(text) == FIRST.city
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     assert chunks[0].choices[0].delta.role == "assistant"
     progress = [
@@ -118,7 +119,7 @@ def test_streaming_completion(base_url: str) -> None:
     )
     final = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"]
     assert len(final) == 1 and ext(final[0])["status"] == "answered"
-    assert [c["id"] for c in ext(final[0])["citations"]] == ["company-0", "person-0"]
+    assert [c["id"] for c in ext(final[0])["citations"]] == list(FIRST.ids)
     assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
 
 
@@ -161,10 +162,10 @@ def test_a_follow_up_in_the_thread_searches_less_than_in_a_new_thread(base_url: 
         f"{base_url}/v1/threads/conv-1", headers={"Authorization": f"Bearer {KEY}"}
     ).json()
     assert [(t["question"], t["answer"], t["status"]) for t in thread["turns"]] == [
-        (QUESTION, "Ostrelle", "answered"),
+        (QUESTION, FIRST.city, "answered"),
         (FOLLOW_UP, FOLLOW_UP_ANSWER, "answered"),
     ]
-    assert thread["turns"][1]["citations"][0]["id"] == "company-0"
+    assert thread["turns"][1]["citations"][0]["id"] == FIRST.company_id
     assert thread["turns"][1]["run_id"] == ext(follow)["run_id"]
 
 
@@ -256,7 +257,7 @@ def test_concurrent_runs_per_key_are_limited(slow_url: str) -> None:
         other = client(slow_url, OTHER_KEY).chat.completions.create(
             model="agentflow", messages=[{"role": "user", "content": QUESTION}]
         )
-        assert bare_answer(other.choices[0].message.content) == "Ostrelle"
+        assert bare_answer(other.choices[0].message.content) == FIRST.city
         rest = [line for line in lines if line]
     assert rest[-1] == "data: [DONE]"
     assert (
@@ -265,7 +266,7 @@ def test_concurrent_runs_per_key_are_limited(slow_url: str) -> None:
             model="agentflow", messages=[{"role": "user", "content": QUESTION}]
         )
         .choices[0]
-        .message.content.startswith("Ostrelle [1]")
+        .message.content.startswith(f"{FIRST.city} [1]")
     )
 
 
@@ -359,7 +360,7 @@ def test_heartbeats_keep_quiet_streams_alive(
     stream = client(slow_url).chat.completions.create(
         model="agentflow", messages=[{"role": "user", "content": QUESTION}], stream=True
     )
-    assert bare_answer("".join(c.choices[0].delta.content or "" for c in stream if c.choices)) == "Ostrelle"
+    assert bare_answer("".join(c.choices[0].delta.content or "" for c in stream if c.choices)) == FIRST.city
 
 
 def test_serve_refuses_to_listen_beyond_loopback_without_a_key(

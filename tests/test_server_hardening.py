@@ -15,16 +15,15 @@ import pytest
 
 from agentflow import Agent
 from agentflow.evals.fault_server import FaultServer
+from agentflow.evals.serving import serve_in_thread
+from agentflow.evals.world.demo import demo_agent, demo_chains, demo_store
 from agentflow.llm.openai_backend import OpenAIChat
 from agentflow.server.app import create_app
-from agentflow.server.demo import demo_agent
 from agentflow.server.limits import ServerLimits
-from agentflow.server.testing import serve_in_thread
-from tests.research_fixtures import build_store
 
 KEY = "key-hardening"
 CHAT = "/v1/chat/completions"
-ASK = {"model": "agentflow", "messages": [{"role": "user", "content": "Who founded Zorvath Industries?"}]}
+ASK = {"model": "agentflow", "messages": [{"role": "user", "content": f"Who founded {demo_chains()[0].company}?"}]}
 
 
 def _serve(tmp: Path, keys: list[str], **limits: Any) -> Any:
@@ -96,7 +95,7 @@ def test_a_slow_body_gets_408_and_its_connection_closed(open_url: str) -> None:
 
 
 def test_a_failed_run_does_not_reveal_the_backend_url(tmp_path: Path, loopback: None) -> None:
-    store = build_store(tmp_path)
+    store = demo_store(folder=tmp_path / "store")
     with FaultServer(lambda n, req: "http_500", lambda req: "") as backend:
         llm = OpenAIChat("m", base_url=backend.base_url, max_attempts=1)
         with pytest.MonkeyPatch.context() as mp:
@@ -116,7 +115,7 @@ def test_healthz_stays_fast_while_a_huge_reply_is_parsed(tmp_path: Path, loopbac
 
     from agentflow.evals.fake_model import answer_request
 
-    store = build_store(tmp_path)
+    store = demo_store(folder=tmp_path / "store")
     with FaultServer(lambda n, req: "think_flood", answer_request) as backend:
         llm = OpenAIChat("m", base_url=backend.base_url, max_attempts=1)
         with pytest.MonkeyPatch.context() as mp:

@@ -22,9 +22,9 @@ import httpx
 import openai
 import pytest
 
-from agentflow.server.demo import demo_questions
+from agentflow.evals.serving import ServerProcess, free_port
+from agentflow.evals.world.demo import demo_questions
 from agentflow.server.sources import bare_answer
-from agentflow.server.testing import ServerProcess, free_port
 from tests.test_threads import exercise_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -126,7 +126,7 @@ def test_two_servers_share_a_thread(dsn: str, tmp_path: Path) -> None:
         return ServerProcess(
             [
                 "--agent-factory",
-                "agentflow.server.demo:demo_agent",
+                "agentflow.evals.world.demo:demo_agent",
                 "--checkpointer",
                 f"postgres:{dsn}",
                 "--api-key",

@@ -9,21 +9,22 @@ import httpx
 import openai
 import pytest
 
-from agentflow.server.demo import demo_questions
+from agentflow.evals.serving import ServerProcess
+from agentflow.evals.world.demo import demo_chains, demo_questions
 from agentflow.server.sources import bare_answer
-from agentflow.server.testing import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 QUESTION, FOLLOW_UP, FOLLOW_UP_ANSWER = demo_questions()[3]
 KEY = "restart-key"
+OTHER = f"Where was the founder of {demo_chains()[1].company} born?"
 
 
 def test_a_killed_server_restarts_with_the_thread(tmp_path: Path) -> None:
     db = tmp_path / "agentflow.sqlite"
     args = [
         "--agent-factory",
-        "agentflow.server.demo:demo_agent",
+        "agentflow.evals.world.demo:demo_agent",
         "--checkpointer",
         f"sqlite:{db}",
         "--api-key",
@@ -46,7 +47,7 @@ def test_a_killed_server_restarts_with_the_thread(tmp_path: Path) -> None:
         # Turn 2 is under way when the server dies.
         body = {
             "messages": [
-                {"role": "user", "content": "Where was the founder of Kestrin Works born?"}
+                {"role": "user", "content": OTHER}
             ],
             "stream": True,
         }
@@ -66,11 +67,7 @@ def test_a_killed_server_restarts_with_the_thread(tmp_path: Path) -> None:
         turns = thread["turns"]
         assert [(t["question"], t["answer"], t["status"]) for t in turns] == [
             (QUESTION, answer1, "answered"),
-            (
-                "Where was the founder of Kestrin Works born?",
-                "",
-                "running",
-            ),  # reads "interrupted" once stale
+            (OTHER, "", "running"),  # reads "interrupted" once stale
         ]
         assert turns[0]["citations"] and turns[0]["citations"][0]["text"]
         # The follow-up continues from the memory of the last finished turn.

@@ -11,7 +11,7 @@ import pytest
 
 from agentflow.agent.api import RunCancelledError
 from agentflow.errors import ConfigError, UserError
-from agentflow.server.demo import demo_agent, demo_questions
+from agentflow.evals.world.demo import demo_agent, demo_questions
 from agentflow.threads import (
     CANCELLED,
     INTERRUPTED,

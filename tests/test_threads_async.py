@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentflow import AsyncAgent
-from agentflow.server.demo import demo_agent, demo_questions
+from agentflow.evals.world.demo import demo_agent, demo_questions
 from agentflow.threads import CANCELLED
 
 

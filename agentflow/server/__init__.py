@@ -3,8 +3,8 @@
 
 Modules: ``app`` (routes), ``chat`` (chat completions, streaming), ``sse`` (chunk
 format), ``schemas`` (bodies), ``auth`` (API keys), ``limits`` (sizes, runs in
-progress), ``errors`` (OpenAI's error shape), ``threads`` (threads in PostgreSQL),
-``demo`` (a scripted agent for tests and demos), ``testing`` (running a server in
-tests and benchmarks). Nothing is imported here, so using the PostgreSQL thread store
-does not pull in FastAPI.
+progress), ``errors`` (OpenAI's error shape), ``threads`` (threads in PostgreSQL).
+Nothing is imported here, so using the PostgreSQL thread store does not pull in FastAPI.
+The demo mode's agent (a scripted reader over the demo world) lives with the world it
+reads: ``agentflow serve --agent-factory agentflow.evals.world.demo:demo_agent``.
 """

@@ -197,3 +197,23 @@ def render_document(table: EntityTable, i: int, rng: random.Random) -> tuple[str
     """The (title, text) of entity ``i``'s document, drawn with ``rng``."""
     e = table.entities[i]
     return e.name, " ".join(_RENDERERS[e.kind](table, e, rng))
+
+
+#: How a document states each fact: relation -> (sentence templates, the field that holds
+#: the fact's value). Readers of the world (the scripted reader in ``reader``) parse
+#: documents with these, so the wording has one source.
+FACT_SENTENCES: dict[str, tuple[tuple[str, ...], str]] = {
+    "born_in": (_BIRTH, "city"),
+    "born_year": (_BIRTH, "year"),
+    "studied_at": (_SCHOOL, "school"),
+    "married_to": (_SPOUSE, "spouse"),
+    "located_in": (_CITY, "country"),
+    "founded_by": (_FOUNDING, "founder"),
+    "founded_year": (_FOUNDING, "year"),
+    "headquartered_in": (_HEADQUARTERS, "city"),
+    "written_by": (_WORK["book"], "creator"),
+    "published_year": (_WORK["book"], "year"),
+    "directed_by": (_WORK["film"], "creator"),
+    "performed_by": (_WORK["album"], "creator"),
+    "released_year": (_WORK["film"] + _WORK["album"], "year"),
+}

@@ -31,6 +31,9 @@ class World:
     corpus: list[Passage]
     questions: list[QAExample]
     omitted: list[Passage] = field(default_factory=list)
+    #: The entities and facts the documents were written from (None for a world read back
+    #: from files).
+    entities: EntityTable | None = field(default=None, repr=False, compare=False)
 
     def to_dataset(self) -> Dataset:
         """The world as a :class:`Dataset` (the form every benchmark reads)."""
@@ -87,7 +90,7 @@ def generate_world(*, n_docs: int, n_questions: int, seed: int = 0) -> World:
         passage = Passage.model_construct(id=table.doc_id(i), title=title, text=text, source="",
                                           chunk=0)
         (left_out if i in omitted else corpus).append(passage)
-    return World(seed=seed, corpus=corpus, questions=questions, omitted=left_out)
+    return World(seed=seed, corpus=corpus, questions=questions, omitted=left_out, entities=table)
 
 
 def write_world(out_dir: str | Path, n_docs: int, n_questions: int, seed: int = 0) -> WorldFiles:

@@ -1,5 +1,6 @@
-"""Running the server for tests and benchmarks: in a thread of this process, or as an
-``agentflow serve`` subprocess that can be killed and restarted.
+"""Running the server for benchmarks and tests: in a thread of this process, or as an
+``agentflow serve`` subprocess that can be killed and restarted (evaluation tooling, not
+part of the server: ``evals/bench_server.py`` and the tests drive the server with it).
 
     with serve_in_thread(create_app(demo_agent())) as base_url:
         client = openai.OpenAI(base_url=base_url + "/v1", api_key="unused")

@@ -114,4 +114,26 @@ def test_cli_ingest_of_missing_paths_fails_and_creates_no_store(tmp_path: Path) 
                                       "--embedder", "hash"])
     assert result.exit_code != 0
     assert "no such file or folder" in result.output and "nothing to ingest" in result.output
+    assert result.output.count("skipped") == 1  # said once, not "skipped ...: skipped"
     assert not target.exists()
+
+
+def test_cli_reingest_counts_add_up(tmp_path: Path) -> None:
+    from agentflow.cli.main import app
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    long = " ".join(f"word{i}" for i in range(500))  # chunked into overlapping windows
+    (docs / "a.md").write_text(f"# Long\n\n{long}")
+    (docs / "b.txt").write_text(f"# Long\n\n{long}")  # the same title and text: repeated chunks
+    (docs / "c.txt").write_text("A short note.")
+    args = ["ingest", str(docs), str(tmp_path / "missing"), "--store", str(tmp_path / "store"),
+            "--embedder", "hash"]
+    first = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert first.exit_code == 0, first.output
+    count = CorpusStore(tmp_path / "store").count()
+    assert f"{count} added, 0 already present" in first.output
+    again = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    chunks = int(again.output.split(" chunks:")[0].rsplit(" ", 1)[1])
+    repeated = chunks - count
+    assert f"0 added, {count} already present, {repeated} repeated, 1 error in" in again.output

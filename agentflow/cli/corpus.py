@@ -46,7 +46,7 @@ def ingest_cmd(
     if not docs:
         # Nothing readable: fail before a store is created, naming what was wrong.
         for err in errors:
-            console.print(f"  [yellow]skipped[/] {err}", soft_wrap=True)
+            console.print(_skipped_line(err), soft_wrap=True)
         raise UserError(
             f"nothing to ingest: no readable document in {', '.join(str(p) for p in paths)} "
             "(give .txt, .md, .json or .jsonl files, or folders holding them)"
@@ -65,12 +65,21 @@ def ingest_cmd(
     console.print(
         f"[bold]ingested[/] {report.documents} documents -> {report.chunks} chunks: "
         f"[green]{report.added} added[/], {report.skipped} already present{extra}, "
-        f"{len(report.errors)} errors in {report.seconds:.1f}s  ([dim]{corpus.path}[/])"
+        f"{_count(len(report.errors), 'error')} in {report.seconds:.1f}s  ([dim]{corpus.path}[/])"
     )
     for err in report.errors:
-        console.print(f"  [yellow]skipped[/] {err}", soft_wrap=True)
+        console.print(_skipped_line(err), soft_wrap=True)
     for line in report.instruction_like:
         console.print(f"  [yellow]instruction-like[/] {line}", soft_wrap=True)
+
+
+def _skipped_line(err: str) -> str:
+    """One reported problem under a ``skipped`` label, which says it once."""
+    return f"  [yellow]skipped[/] {escape(err.removesuffix(': skipped'))}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @cli_errors

@@ -119,3 +119,11 @@ def test_eval_report_links_each_question_to_its_picture(tmp_path: Path) -> None:
     assert '<script src="picture.js"></script>' in first and "picture-data" in first
     assert (report.parent / "report-pictures" / "picture.js").stat().st_size > 100_000
     assert len(first) < 50_000  # the drawing code is shared, not copied into every picture
+
+
+def test_labels_are_cut_at_a_word() -> None:
+    from agentflow.picture.evidence import _label
+
+    label = _label("Who founded the   company that built the lighthouse on Quillon Harbour?", 30)
+    assert label == "Who founded the company that…"
+    assert _label("Short title", 30) == "Short title"

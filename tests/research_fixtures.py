@@ -1,8 +1,12 @@
-"""A tiny fictional corpus and a scripted "oracle" LLM for research-graph tests.
+"""A tiny hand-written corpus and a scripted "oracle" LLM for research-graph unit tests.
 
 The oracle reads the rendered prompt (which node's template it is, which passages
 it shows) and answers like a competent model would, so tests exercise the real
 graph, memory, citation checks and trajectories without a real model.
+
+New tests use the demo world instead (``agentflow.evals.world.demo``: a slice of the
+generated world, read by ``agentflow.evals.world.reader``); this corpus stays for the
+tests that name its facts (the research graph, loop mechanisms, resume, the picture).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from agentflow.llm import ScriptedLLM
 from agentflow.records import ChatMessage
+from tests.helpers import node_of as node_of  # re-exported: tests import it from here
 
 CORPUS = [
     {"id": "zorvath", "title": "Zorvath Industries",
@@ -67,17 +72,6 @@ def build_store(folder: Path) -> Path:
     store_dir = folder / "store"
     ingest([write_corpus(folder)], CorpusStore(store_dir, embedder="hash"), progress=False)
     return store_dir
-
-
-def node_of(messages: list[ChatMessage]) -> str:
-    """Which prompt template produced these messages."""
-    system = messages[0].content
-    for key, node in (("split a question", "plan"), ("candidate answers", "read"), ("check whether", "verify"),
-                      ("from the findings", "answer"), ("using only the passages", "rag"),
-                      ("step by step", "react")):
-        if key in system:
-            return node
-    raise AssertionError(f"unknown prompt: {system[:80]}")
 
 
 def _question_line(messages: list[ChatMessage]) -> str:

@@ -5,19 +5,30 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.graph.state import CompiledStateGraph
 
 from agentflow import Agent
 from agentflow.errors import ConfigError
+from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.reader import read_like_a_model
 from agentflow.trajectory import read_trajectory
-from tests.research_fixtures import TWO_HOP, build_store, oracle
+from tests.helpers import with_overrides
+
+FIRST = demo_chains()[0]
+TWO_HOP = FIRST.question
+
+
+def oracle(overrides: dict[str, Any] | None = None) -> Any:
+    """The demo world's scripted reader, with ``overrides[node]`` in place of its answer."""
+    return with_overrides(read_like_a_model, overrides)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(tmp_path_factory.mktemp("baselines"))
+    return demo_store(folder=tmp_path_factory.mktemp("baselines") / "store").path
 
 
 def test_rag_answers_in_one_llm_call(store: Path) -> None:
@@ -27,12 +38,12 @@ def test_rag_answers_in_one_llm_call(store: Path) -> None:
 
 
 def test_react_prompts_grow_with_each_step(store: Path) -> None:
-    steps = iter(["Zorvath Industries founder", "Melira Quandt birthplace", "Ostrelle"])
+    steps = iter([f"{FIRST.company} founder", f"{FIRST.founder} birthplace", FIRST.city])
 
     def act(messages: object) -> dict[str, object]:
         q = next(steps, None)
         if q is None:
-            return {"action": "answer", "answer": "Ostrelle", "citations": ["4"]}
+            return {"action": "answer", "answer": FIRST.city, "citations": ["4"]}
         return {"action": "search", "query": q}
 
     result = Agent(store, llm=oracle({"react": act}), embedder="hash", graph="react").ask(TWO_HOP)

@@ -10,8 +10,18 @@ import pytest
 
 from agentflow import Agent
 from agentflow.agent.citations import UNSUPPORTED
+from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.reader import read_like_a_model
 from agentflow.trajectory import read_trajectory
-from tests.research_fixtures import TWO_HOP, build_store, oracle
+from tests.helpers import with_overrides
+
+FIRST = demo_chains()[0]
+TWO_HOP = FIRST.question
+
+
+def oracle(overrides: dict[str, Any] | None = None) -> Any:
+    """The demo world's scripted reader, with ``overrides[node]`` in place of its answer."""
+    return with_overrides(read_like_a_model, overrides)
 
 EXAMPLE_ANSWER = "Wimble Jaxcott"  # the rag_answer prompt's example answer
 REACT_PLACEHOLDER = "<the words of a passage that answer the question>"  # react_step's
@@ -19,7 +29,7 @@ REACT_PLACEHOLDER = "<the words of a passage that answer the question>"  # react
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(tmp_path_factory.mktemp("honest"))
+    return demo_store(folder=tmp_path_factory.mktemp("honest") / "store").path
 
 
 def _notes(result: Any, kind: str) -> list[dict[str, Any]]:
@@ -27,11 +37,11 @@ def _notes(result: Any, kind: str) -> list[dict[str, Any]]:
 
 
 def test_rag_cites_in_code_the_passages_holding_its_answer(store: Path) -> None:
-    llm = oracle({"rag": {"answer": "Melira Quandt", "citations": ["9"]}})  # no such passage
+    llm = oracle({"rag": {"answer": FIRST.founder, "citations": ["99"]}})  # no such passage
     result = Agent(store, llm=llm, embedder="hash", graph="rag").ask(TWO_HOP)
     assert result.status == "answered"
     ids = [c["id"] for c in result.citations]
-    assert ids and all("Melira Quandt" in c["text"] for c in result.citations)
+    assert ids and all(FIRST.founder in c["text"] for c in result.citations)
     assert _notes(result, "cited_in_code")[0]["data"]["passage_ids"] == ids
 
 
@@ -60,13 +70,16 @@ def test_react_never_answers_the_prompt_example(store: Path) -> None:
 
 
 def test_react_searches_before_it_answers(store: Path) -> None:
-    llm = oracle({"react": {"action": "answer", "answer": "Ostrelle", "citations": []}})
-    result = Agent(store, llm=llm, embedder="hash", graph="react").ask(TWO_HOP)
+    # One hop, so the one search it is made to run shows the passages that name the answer.
+    llm = oracle({"react": {"action": "answer", "answer": FIRST.founder, "citations": []}})
+    result = Agent(store, llm=llm, embedder="hash", graph="react").ask(f"Who founded {FIRST.company}?")
     assert _notes(result, "answer_before_search")
-    assert result.usage["searches"] == 1 and result.answer == "Ostrelle"
-    # No valid citation from the model: the shown passages naming Ostrelle are cited in code.
+    assert result.usage["searches"] == 1 and result.answer == FIRST.founder
+    # No valid citation from the model: the shown passages naming the founder are cited in code.
     assert result.status == "answered"
-    assert [c["id"] for c in result.citations] == ["ostrelle", "melira"]
+    shown = [r["id"] for call in read_trajectory(result.trajectory).tool_calls for r in call["results"]]
+    assert FIRST.founder_id not in shown  # of the two passages naming the founder, one was shown
+    assert [c["id"] for c in result.citations] == [FIRST.company_id]
 
 
 def test_react_answer_with_no_support_is_unsupported(store: Path) -> None:

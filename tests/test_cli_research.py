@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from agentflow.evals.world.demo import demo_chains, demo_store
 from tests.helpers import requires_llama
-from tests.research_fixtures import TWO_HOP, build_store
+
+TWO_HOP = demo_chains()[0].question
 
 AGENTFLOW = [sys.executable, "-m", "agentflow.cli.main"]
+
+
+def build_store(folder: Path) -> Path:
+    """The demo world's store (hashing embedder) under ``folder``."""
+    return demo_store(folder=folder / "store").path
 
 
 def run_cli(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:

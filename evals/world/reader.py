@@ -26,7 +26,7 @@ __all__ = ["hops", "read_like_a_model", "stated"]
 
 #: What the reader answers when no shown passage states the fact (the read node's "none").
 NONE = "none of these"
-_PASSAGE = re.compile(r"^\[(\d+)\] (?:<passage> )?([^:]+): (.*?)(?: </passage>)?$", re.MULTILINE)
+_PASSAGE = re.compile(r"^\[([^\]]+)\] (?:<passage> )?([^:]+): (.*?)(?: </passage>)?$", re.MULTILINE)
 # What a template's placeholders may stand for: a year, a value, or words within a sentence.
 _VALUE = r"[^.,]+?"
 _WORDS = r"[^.]+?"
@@ -154,7 +154,7 @@ def _subject(subject: str, memory: str) -> str:
     return ""
 
 
-def _found(user: str) -> tuple[int, str, str] | None:
+def _found(user: str) -> tuple[str, str, str] | None:
     """``(passage number, value, sentence)`` for the question the prompt asks."""
     asked = _asked(_question(user))
     if asked is None:
@@ -165,7 +165,7 @@ def _found(user: str) -> tuple[int, str, str] | None:
         return None
     for i, title, text in _PASSAGE.findall(_section(user, "Passages:", "Question:")):
         if found := stated(relation, subject, title, text):
-            return int(i), *found
+            return i, *found
     return None
 
 
@@ -174,7 +174,7 @@ def _read(user: str, fields: set[str]) -> dict[str, Any]:
     if "facts" in fields:
         if found is None:
             return {"facts": [], "answer": ""}
-        return {"facts": [{"source": found[0], "claim": found[2]}], "answer": found[1]}
+        return {"facts": [{"source": int(found[0]), "claim": found[2]}], "answer": found[1]}
     return {"answer": found[1] if found else NONE}
 
 
@@ -211,6 +211,54 @@ def _answer(user: str) -> dict[str, Any]:
     return {"answer": answer or "insufficient evidence", "citations": cited[:4]}
 
 
+def _chain(question: str, passages: list[tuple[str, str, str]]) -> tuple[str, list[str]] | None:
+    """Follow the question's hops through ``passages``: ``(answer, labels of the passages
+    read)``, or None with the first hop no passage states."""
+    answer, read = "", []
+    for relation, subject in hops(question):
+        subject = answer if subject.startswith("#") else subject
+        found = next(((label, fact[0]) for label, title, text in passages
+                      if (fact := stated(relation, subject, title, text))), None)
+        if found is None:
+            return None
+        read.append(found[0])
+        answer = found[1]
+    return (answer, read) if read else None
+
+
+def _next_query(question: str, passages: list[tuple[str, str, str]]) -> str:
+    """The first hop the passages do not answer yet, as a question (a reader's next search)."""
+    answer = ""
+    for relation, subject in hops(question):
+        subject = answer if subject.startswith("#") else subject
+        fact = next((f for _, title, text in passages if (f := stated(relation, subject, title, text))),
+                    None)
+        if fact is None:
+            return QUESTIONS[relation][0].format(x=subject)
+        answer = fact[0]
+    return question
+
+
+def _rag(user: str) -> dict[str, Any]:
+    shown = _PASSAGE.findall(_section(user, "Passages:", "Question:"))
+    found = _chain(_question(user), shown)
+    if found is None:
+        return {"answer": "insufficient evidence", "citations": []}
+    return {"answer": found[0], "citations": found[1]}
+
+
+def _react(user: str) -> dict[str, Any]:
+    question = _question(user)
+    shown = _PASSAGE.findall(user.split("Question: ", 1)[-1])
+    if found := _chain(question, shown):
+        return {"action": "answer", "answer": found[0], "citations": found[1]}
+    query = _next_query(question, shown)
+    searched = re.findall(r'^Step \d+: searched "(.*)"$', user, re.MULTILINE)
+    if query in searched or not hops(question):
+        return {"action": "answer", "answer": "insufficient evidence", "citations": []}
+    return {"action": "search", "query": query}
+
+
 def _standalone(user: str) -> dict[str, Any]:
     """A follow-up rewritten the way a model reading the conversation would."""
     from agentflow.agent.followup import EarlierTurn, floor_rewrite
@@ -223,7 +271,9 @@ def _standalone(user: str) -> dict[str, Any]:
 
 def read_like_a_model(messages: list[ChatMessage], schema: dict[str, Any] | None) -> Any:
     """The scripted model: each node's answer computed from the prompt it is shown (the
-    node is told apart by the fields of the JSON schema it asks for)."""
+    node is told apart by the fields of the JSON schema it asks for). The baselines read
+    the same way: ``rag`` follows the question's hops through the passages it is shown,
+    ``react`` searches for the first hop its passages do not answer yet."""
     user = messages[-1].content
     fields = set((schema or {}).get("properties", {}))
     if "sub_questions" in fields:
@@ -236,5 +286,8 @@ def read_like_a_model(messages: list[ChatMessage], schema: dict[str, Any] | None
         return _answer(user)
     if fields == {"question"} and "Follow-up:" in user:
         return _standalone(user)
-    # Other graphs (rag, react) get a plain refusal rather than a crash.
+    if "action" in fields:
+        return _react(user)
+    if {"answer", "citations"} <= fields and "Passages:" in user:
+        return _rag(user)
     return {"answer": "insufficient evidence", "citations": []}

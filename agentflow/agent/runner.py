@@ -122,10 +122,31 @@ def connect_checkpoints(path: Path, *, autocommit: bool = False) -> sqlite3.Conn
     busy = busy_timeout_s()
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy,
                            **({"isolation_level": None} if autocommit else {}))
-    conn.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        conn.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
+        _wait_for_wal(conn, busy)
+        conn.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _wait_for_wal(conn: sqlite3.Connection, busy_s: float) -> None:
+    """Switch to WAL, waiting up to ``busy_s`` for another process's lock. Switching a new
+    database needs its exclusive lock, and SQLite answers "database is locked" at once,
+    without its busy timeout, when another process holds the write lock then (a run and
+    a writer racing for a database just created): so wait here instead."""
+    deadline = time.monotonic() + busy_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def sqlite_checkpointer(path: Path) -> Any:

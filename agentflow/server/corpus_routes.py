@@ -30,7 +30,8 @@ class DocumentIn(BaseModel):
 
     title: str = ""
     text: str = Field(min_length=1)
-    id: str | None = None
+    #: Omitted or null: derived from title and text. Never empty (the vector store refuses it).
+    id: str | None = Field(default=None, min_length=1)
 
 
 class DocumentsIn(BaseModel):

@@ -22,7 +22,7 @@ from agentflow.records import ChatMessage
 from .documents import FACT_SENTENCES
 from .wording import PHRASES, QUESTIONS
 
-__all__ = ["hops", "read_like_a_model", "stated"]
+__all__ = ["follow_chain", "hops", "read_like_a_model", "stated"]
 
 #: What the reader answers when no shown passage states the fact (the read node's "none").
 NONE = "none of these"
@@ -211,7 +211,7 @@ def _answer(user: str) -> dict[str, Any]:
     return {"answer": answer or "insufficient evidence", "citations": cited[:4]}
 
 
-def _chain(question: str, passages: list[tuple[str, str, str]]) -> tuple[str, list[str]] | None:
+def follow_chain(question: str, passages: list[tuple[str, str, str]]) -> tuple[str, list[str]] | None:
     """Follow the question's hops through ``passages``: ``(answer, labels of the passages
     read)``, or None with the first hop no passage states."""
     answer, read = "", []
@@ -241,7 +241,7 @@ def _next_query(question: str, passages: list[tuple[str, str, str]]) -> str:
 
 def _rag(user: str) -> dict[str, Any]:
     shown = _PASSAGE.findall(_section(user, "Passages:", "Question:"))
-    found = _chain(_question(user), shown)
+    found = follow_chain(_question(user), shown)
     if found is None:
         return {"answer": "insufficient evidence", "citations": []}
     return {"answer": found[0], "citations": found[1]}
@@ -250,7 +250,7 @@ def _rag(user: str) -> dict[str, Any]:
 def _react(user: str) -> dict[str, Any]:
     question = _question(user)
     shown = _PASSAGE.findall(user.split("Question: ", 1)[-1])
-    if found := _chain(question, shown):
+    if found := follow_chain(question, shown):
         return {"action": "answer", "answer": found[0], "citations": found[1]}
     query = _next_query(question, shown)
     searched = re.findall(r'^Step \d+: searched "(.*)"$', user, re.MULTILINE)

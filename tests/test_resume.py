@@ -12,18 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.research_fixtures import THREE_HOP, build_store
+from agentflow.evals.world.demo import demo_chains, demo_store
 
 SCRIPT = r"""
 import json, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from agentflow import Agent
-from tests.research_fixtures import oracle, node_of
+from agentflow.evals.world.reader import read_like_a_model
+from agentflow.llm import ScriptedLLM
+from tests.helpers import node_of
 
 mode, store, out, run_id = sys.argv[1:5]
 calls = []
-inner = oracle()
+inner = ScriptedLLM(fn=read_like_a_model)
 def fn(messages, schema):
     node = node_of(messages)
     calls.append(node)
@@ -32,11 +34,19 @@ def fn(messages, schema):
         Path(out + ".hang").write_text("hanging")
         time.sleep(120)
     return inner._fn(messages, schema)
-from agentflow.llm import ScriptedLLM
 agent = Agent(store, llm=ScriptedLLM(fn=fn), embedder="hash")
 result = agent.ask({question!r}, run_id=run_id) if mode == "first" else agent.resume(run_id)
 Path(out + ".result").write_text(json.dumps(result.to_json()))
 """
+
+#: A three-hop chain of the demo world: plan, then read and verify
+#: for each hop, so the 4th LLM call is the second hop's read.
+CHAIN = demo_chains()[1]
+THREE_HOP = CHAIN.three_hop
+
+
+def build_store(folder: Path) -> Path:
+    return demo_store(folder=folder / "store").path
 
 
 @pytest.mark.slow
@@ -62,7 +72,7 @@ def test_killed_run_resumes_without_repeating_completed_llm_calls(tmp_path: Path
                    check=True, timeout=300)
     second_calls = json.loads(second_out.read_text())
     result = json.loads(Path(str(second_out) + ".result").read_text())
-    assert result["status"] == "answered" and result["answer"] == "Parvania"
+    assert result["status"] == "answered" and result["answer"] == CHAIN.country
     # Completed steps (plan, the first sub-question's read and verify) are not repeated;
     # only the node that was interrupted runs again.
     assert second_calls[0] == "read" and "plan" not in second_calls

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.research_fixtures import THREE_HOP, build_store
+from agentflow.evals.world.demo import demo_chains, demo_store
 from tests.test_server_postgres import dsn  # noqa: F401 - the throwaway cluster fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -24,11 +24,13 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from agentflow import Agent
 from agentflow.agent.budget import Budget
-from tests.research_fixtures import oracle, node_of
+from agentflow.evals.world.reader import read_like_a_model
+from agentflow.llm import ScriptedLLM
+from tests.helpers import node_of
 
 mode, store, out, run_id, db = sys.argv[1:6]
 calls = []
-inner = oracle()
+inner = ScriptedLLM(fn=read_like_a_model)
 def fn(messages, schema):
     calls.append(node_of(messages))
     Path(out).write_text(json.dumps(calls))
@@ -36,13 +38,21 @@ def fn(messages, schema):
         Path(out + ".hang").write_text("hanging")
         time.sleep(120)
     return inner._fn(messages, schema)
-from agentflow.llm import ScriptedLLM
 # The resuming process is configured with another budget: the run's own must win.
 budget = Budget(max_llm_calls=25) if mode == "first" else Budget(max_llm_calls=4)
 agent = Agent(store, llm=ScriptedLLM(fn=fn), embedder="hash", checkpoint_db=db, budget=budget)
 result = agent.ask({question!r}, run_id=run_id) if mode == "first" else agent.resume(run_id)
 Path(out + ".result").write_text(json.dumps(result.to_json()))
 """
+
+#: A three-hop chain of the demo world: plan, then read and verify
+#: for each hop, so the 4th LLM call is the second hop's read.
+CHAIN = demo_chains()[1]
+THREE_HOP = CHAIN.three_hop
+
+
+def build_store(folder: Path) -> Path:
+    return demo_store(folder=folder / "store").path
 
 
 def test_killed_run_resumes_from_postgres(dsn: str, tmp_path: Path, repo_root: Path) -> None:  # noqa: F811
@@ -68,5 +78,5 @@ def test_killed_run_resumes_from_postgres(dsn: str, tmp_path: Path, repo_root: P
     second_calls = json.loads(second_out.read_text())
     result = json.loads(Path(str(second_out) + ".result").read_text())
     # With the resuming process's budget (4 LLM calls) the run could not finish answered.
-    assert result["status"] == "answered" and result["answer"] == "Parvania"
+    assert result["status"] == "answered" and result["answer"] == CHAIN.country
     assert second_calls[0] == "read" and "plan" not in second_calls

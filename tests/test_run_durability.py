@@ -14,9 +14,18 @@ import pytest
 from agentflow import Agent
 from agentflow.agent.budget import Budget
 from agentflow.agent.journal import CallJournal, JournaledLLM
+from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.reader import read_like_a_model
 from agentflow.llm import ScriptedLLM
 from agentflow.records import ChatMessage
-from tests.research_fixtures import THREE_HOP, build_store, oracle
+
+CHAIN = demo_chains()[0]
+THREE_HOP = CHAIN.three_hop
+
+
+def build_store(folder: Path) -> Path:
+    """The demo world's store (hashing embedder) under ``folder``."""
+    return demo_store(folder=folder / "store").path
 
 LOCKER = r"""
 import sqlite3, sys, time
@@ -32,7 +41,7 @@ conn.execute("COMMIT")
 @pytest.mark.slow
 def test_a_run_keeps_its_answer_while_another_process_holds_the_lock_for_12_s(tmp_path: Path) -> None:
     store = build_store(tmp_path)
-    inner = oracle()
+    inner = ScriptedLLM(fn=read_like_a_model)
     ready = tmp_path / "locked"
     state: dict[str, object] = {}
 
@@ -50,10 +59,10 @@ def test_a_run_keeps_its_answer_while_another_process_holds_the_lock_for_12_s(tm
     result = agent.ask(THREE_HOP, run_id="run-lock")
     elapsed = time.monotonic() - started
     state["locker"].wait(timeout=30)  # type: ignore[attr-defined]
-    assert result.error is None and result.status == "answered" and result.answer == "Parvania"
+    assert result.error is None and result.status == "answered" and result.answer == CHAIN.country
     assert elapsed > 10  # it really waited for the lock instead of failing or skipping checkpoints
     resumed = agent.resume("run-lock")  # every step was checkpointed: nothing is left to do
-    assert resumed.answer == "Parvania"
+    assert resumed.answer == CHAIN.country
 
 
 @pytest.mark.slow

@@ -76,3 +76,5 @@ def test_the_demo_world_is_a_fixed_slice_of_the_generated_world() -> None:
         assert follow_chain(question, corpus) == (chain.city, [chain.company_id, chain.founder_id])
         assert follow_chain(f"When was {chain.company} founded?", corpus) == (founded, [chain.company_id])
         assert follow_up == "When was that company founded?"
+        # The city's document names its country: three hops, still the chain's documents.
+        assert follow_chain(chain.three_hop, corpus) == (chain.country, list(chain.ids))

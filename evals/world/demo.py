@@ -46,8 +46,9 @@ FOLLOW_UP = QUESTIONS["founded_year"][1].format(x="that company")
 
 @dataclass(frozen=True)
 class DemoChain:
-    """One two-hop chain of the demo world: a company, its founder, the founder's birth
-    city, with their document ids, and the company's founding year."""
+    """One chain of the demo world: a company, its founder, the founder's birth city, with
+    their document ids, the company's founding year and the city's country (named in the
+    city's document, which is the chain's last)."""
 
     company: str
     founder: str
@@ -56,11 +57,18 @@ class DemoChain:
     company_id: str
     founder_id: str
     city_id: str
+    country: str
 
     @property
     def question(self) -> str:
         """The two-hop question: in which city was the company's founder born?"""
         return QUESTIONS["born_in"][0].format(x=PHRASES["founded_by"][0].format(x=self.company))
+
+    @property
+    def three_hop(self) -> str:
+        """The three-hop question: in which country is the founder's birth city?"""
+        founder = PHRASES["founded_by"][0].format(x=self.company)
+        return QUESTIONS["located_in"][0].format(x=PHRASES["born_in"][0].format(x=founder))
 
     @property
     def ids(self) -> tuple[str, str, str]:
@@ -84,10 +92,12 @@ def _source() -> tuple[list[DemoChain], dict[str, dict[str, str]]]:
         if {founder, city} & used or ents[c].twin in used:
             continue
         used |= {c, founder, city}
+        country = ents[city].link
         chains.append(DemoChain(
             company=ents[c].name, founder=ents[founder].name, city=ents[city].name,
             founded=str(ents[c].year), company_id=table.doc_id(c),
-            founder_id=table.doc_id(founder), city_id=table.doc_id(city)))
+            founder_id=table.doc_id(founder), city_id=table.doc_id(city),
+            country=ents[country].name))
         if len(chains) == MAX_COMPANIES:
             break
     return chains, docs

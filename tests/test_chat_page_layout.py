@@ -97,6 +97,9 @@ def test_chat_page_layout(name: str, base_url: str, tmp_path: Path) -> None:
             assert "key" in page.inner_text("#key-hint").lower()
             assert page.evaluate("document.activeElement.id") == "api-key"
             assert "key box" in page.inner_text(".turn .status.error")
+            # The failed turn is one line of error: no blank space above it.
+            card, error = box(page, ".turn .answer"), box(page, ".turn .status.error")
+            assert error["y"] - card["y"] <= 14, (card, error)
 
             # Focus order: key box -> question -> Ask.
             page.fill("#api-key", KEY)

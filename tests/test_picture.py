@@ -6,36 +6,58 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from agentflow import Agent
 from agentflow.evals.bench_picture import synthetic_trajectory
+from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.reader import read_like_a_model, stated
 from agentflow.picture import evidence_picture, picture_page
 from agentflow.trajectory import read_trajectory
-from tests.research_fixtures import THREE_HOP, UNANSWERABLE, build_store, oracle
+from tests.helpers import with_overrides
+
+#: A three-hop chain of the demo world whose every hop is read once and verified.
+CHAIN = demo_chains()[1]
+THREE_HOP = CHAIN.three_hop
+#: A founder the demo world gives no spouse: the second hop cannot be answered.
+NO_SPOUSE = demo_chains()[3]
+
+
+def oracle(overrides: dict[str, Any] | None = None) -> Any:
+    """The demo world's scripted reader, with ``overrides[node]`` in place of its answer."""
+    return with_overrides(read_like_a_model, overrides)
+
+
+def states_birthplace(text: str) -> bool:
+    """The text says the chain's founder was born in the chain's city."""
+    found = stated("born_in", CHAIN.founder, CHAIN.founder, text)
+    return found is not None and found[0] == CHAIN.city
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(tmp_path_factory.mktemp("picture"))
+    return demo_store(folder=tmp_path_factory.mktemp("picture") / "store").path
 
 
 def test_three_hop_answer_path_runs_through_sub_answers_to_cited_passages(store: Path) -> None:
     result = Agent(store, llm=oracle(), embedder="hash").ask(THREE_HOP)
     pic = evidence_picture(read_trajectory(result.trajectory))
     nodes = {n.id: n for n in pic.nodes}
-    assert pic.answer == "Parvania" and not pic.collapsed
+    assert pic.answer == CHAIN.country and not pic.collapsed
     path = {n.id for n in pic.nodes if n.on_path}
-    assert {"answer", "p:zorvath", "p:melira", "p:ostrelle"} <= path
+    assert {"answer", *(f"p:{i}" for i in CHAIN.ids)} <= path
     subs = [n for n in pic.nodes if n.kind == "subquestion"]
     assert len(subs) == 3 and all(n.on_path and n.status == "answered" for n in subs)
     assert all(n.verdicts == ["answered"] for n in subs)
     facts = [n for n in pic.nodes if n.kind == "fact" and n.on_path]
-    assert any("born in the town of Ostrelle" in f.text for f in facts)
-    assert "was born in the town of Ostrelle" in nodes["p:melira"].text  # click shows the passage
-    assert not nodes["e:1850"].on_path  # an entity beside the path is not highlighted
+    assert any(states_birthplace(f.text) for f in facts)
+    founder = nodes[f"p:{CHAIN.founder_id}"]
+    assert states_birthplace(founder.text)  # click shows the passage
+    born = stated("born_year", CHAIN.founder, CHAIN.founder, founder.text)
+    assert born and not nodes[f"e:{born[0]}"].on_path  # an entity beside the path is not highlighted
     kinds = {n.kind for n in pic.nodes}
     assert kinds == {"answer", "question", "subquestion", "fact", "passage", "entity"}
     on_edges = [e for e in pic.edges if e.on_path]
@@ -43,8 +65,12 @@ def test_three_hop_answer_path_runs_through_sub_answers_to_cited_passages(store:
 
 
 def test_refused_sub_questions_and_removed_citations_are_visible(store: Path) -> None:
-    llm = oracle({"verify": {"verdict": "search_again", "refined_query": "Dario Feln spouse"}})
-    refused = evidence_picture(read_trajectory(Agent(store, llm=llm, embedder="hash").ask(UNANSWERABLE).trajectory))
+    unanswerable = f"Who is the spouse of the founder of {NO_SPOUSE.company}?"
+    plan = {"sub_questions": [{"question": f"Who founded {NO_SPOUSE.company}?", "depends_on": []},
+                              {"question": "Who is the spouse of #1?", "depends_on": [1]}]}
+    llm = oracle({"plan": plan,
+                  "verify": {"verdict": "search_again", "refined_query": f"{NO_SPOUSE.founder} spouse"}})
+    refused = evidence_picture(read_trajectory(Agent(store, llm=llm, embedder="hash").ask(unanswerable).trajectory))
     by_status = {n.label: n for n in refused.nodes if n.kind == "subquestion"}
     spouse = next(n for label, n in by_status.items() if "spouse" in label)
     assert spouse.refused and spouse.status == "unanswerable" and not spouse.on_path
@@ -53,13 +79,11 @@ def test_refused_sub_questions_and_removed_citations_are_visible(store: Path) ->
     assert answer.refused and answer.status == "refused"
 
     def fabricated(messages: object) -> dict[str, object]:
-        return {"answer": "Parvania", "citations": ["made-up-id", "ostrelle"]}
+        return {"answer": CHAIN.country, "citations": ["made-up-id", CHAIN.city_id]}
 
-    plan = {"sub_questions": [{"question": "In which country is Ostrelle?", "depends_on": []},
-                              {"question": "Who founded Zorvath Industries?", "depends_on": []}]}
-    reads = {"read": lambda m: {"answer": "Parvania" if "Ostrelle" in m[-1].content.split("Question:")[-1]
-                                 else "Melira Quandt"}}
-    result = Agent(store, llm=oracle({"plan": plan, "answer": fabricated, **reads}), embedder="hash").ask(THREE_HOP)
+    plan = {"sub_questions": [{"question": f"In which country is {CHAIN.city}?", "depends_on": []},
+                              {"question": f"Who founded {CHAIN.company}?", "depends_on": []}]}
+    result = Agent(store, llm=oracle({"plan": plan, "answer": fabricated}), embedder="hash").ask(THREE_HOP)
     assert "made-up-id" in result.removed_citations
     pic = evidence_picture(read_trajectory(result.trajectory))
     removed = next(n for n in pic.nodes if n.id == "p:made-up-id")

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentflow import Agent
-from tests.research_fixtures import THREE_HOP, build_store, oracle
+from tests.test_picture import CHAIN, THREE_HOP, oracle, states_birthplace
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -69,12 +69,13 @@ def test_picture_page_and_chat_toggle(tmp_path: Path) -> None:
 
     from agentflow.cli.main import app
     from agentflow.evals.serving import serve_in_thread
-    from agentflow.evals.world.demo import demo_agent, demo_questions
+    from agentflow.evals.world.demo import demo_agent, demo_questions, demo_store, demo_world
+    from agentflow.evals.world.reader import stated
     from agentflow.server.app import create_app
 
-    store = build_store(tmp_path / "corpus")
+    store = demo_store(folder=tmp_path / "corpus" / "store").path
     result = Agent(store, llm=oracle(), embedder="hash").ask(THREE_HOP)
-    assert result.status == "answered" and result.answer == "Parvania"
+    assert result.status == "answered" and result.answer == CHAIN.country
     out = tmp_path / "picture.html"
     cli = CliRunner().invoke(app, ["show", str(result.trajectory), "--html", str(out)])
     assert cli.exit_code == 0, cli.output
@@ -91,20 +92,24 @@ def test_picture_page_and_chat_toggle(tmp_path: Path) -> None:
             page.goto(out.as_uri(), wait_until="load")
             page.wait_for_selector("body[data-ready='1']", timeout=10_000)
             path = page.evaluate("agentflowPicture.cy.$('node.path').map(n => n.id())")
-            assert {"answer", "p:zorvath", "p:melira", "p:ostrelle"} <= set(path)
+            founder = f"p:{CHAIN.founder_id}"
+            assert {"answer", *(f"p:{i}" for i in CHAIN.ids)} <= set(path)
             assert sum(1 for n in path if n.startswith("sq:")) == 3
             # highlighted as drawn, not only as data: path nodes and edges carry the path colour
-            color = page.evaluate("agentflowPicture.cy.$id('p:melira').style('border-color')")
+            color = page.evaluate(f"agentflowPicture.cy.$id('{founder}').style('border-color')")
             assert color.replace(" ", "") == PATH_COLOR
-            off = page.evaluate("agentflowPicture.cy.$id('e:1850').style('border-color')")
+            text = next(d["text"] for d in demo_world() if d["id"] == CHAIN.founder_id)
+            born = stated("born_year", CHAIN.founder, CHAIN.founder, text)
+            assert born  # an entity beside the path: the founder's year of birth
+            off = page.evaluate(f"agentflowPicture.cy.$id('e:{born[0]}').style('border-color')")
             assert off.replace(" ", "") != PATH_COLOR
             assert page.evaluate("agentflowPicture.cy.edges('.path').length") >= 6
-            click_node(page, "agentflowPicture", "p:melira")
-            assert page.inner_text("#node-title") == "Melira Quandt"
-            assert "was born in the town of Ostrelle" in page.inner_text("#node-text")
+            click_node(page, "agentflowPicture", founder)
+            assert page.inner_text("#node-title") == CHAIN.founder
+            assert states_birthplace(page.inner_text("#node-text"))
             assert "on the answer path" in page.inner_text("#node-kind")
             assert page.is_visible("#tooltip")  # hovering shows the text
-            assert "Ostrelle" in page.inner_text("#tooltip")
+            assert CHAIN.city in page.inner_text("#tooltip")
             page.screenshot(path=str(shot))
             assert not watch.problems, watch.problems
             assert not watch.foreign, f"the page fetched from elsewhere: {watch.foreign}"

@@ -5,19 +5,24 @@ Where a model would be slow the session gets the hashing embedder
 (``AGENTFLOW_EMBEDDER=hash``) and a scripted LLM for every model string (a
 ``sitecustomize`` on ``PYTHONPATH``); ``make`` targets are dry-run (``make -n``), and
 ``agentflow serve`` runs in the background on a free port until the session ends.
-Blocks that are not commands (diagrams) are marked ``text``.
+Blocks that are not run are marked ``text``: diagrams, and examples that need a service
+the test cannot start (a SearXNG server, a web search API, ``langgraph dev``); the
+commands and configuration in those are parsed instead (flags, source specs, JSON).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -97,6 +102,43 @@ def test_every_block_has_a_language() -> None:
 def test_python_snippet_uses_the_store_ingest_wrote() -> None:
     code = "\n".join(c for lang, c in readme_blocks() if lang == "python")
     assert 'Agent("./store"' not in code
+
+
+def test_examples_that_are_not_run_still_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``agentflow`` command in a ``text`` block names real flags and valid sources,
+    and every JSON block loads (as a web search configuration when it is one)."""
+    from agentflow.cli.main import app
+    from agentflow.tools.web.json_api import JsonApiConfig
+    from agentflow.tools.web.sources import engine_for
+
+    monkeypatch.chdir(tmp_path)
+    texts = [code for lang, code in readme_blocks() if lang == "text"]
+    configs = [code for code in texts if code.lstrip().startswith("{")]
+    for code in configs:
+        config = json.loads(code)
+        if "endpoint" in config:
+            (tmp_path / f"{config['name']}.json").write_text(code)
+            JsonApiConfig.load(tmp_path / f"{config['name']}.json")
+            if config.get("key_env"):  # the reader exports their own key
+                monkeypatch.setenv(config["key_env"], "a-key")
+    commands = [line.split("  #")[0].strip() for code in texts for line in code.splitlines()
+                if "agentflow " in line or "AGENTFLOW_" in line]
+    assert commands, "the README's examples moved: update this test"
+    sources: list[str] = []
+    for command in commands:
+        words = shlex.split(command)
+        sources += [w.split("=", 1)[1] for w in words if w.startswith("AGENTFLOW_SOURCES=")]
+        if words[0] != "agentflow":
+            continue
+        # --help after the arguments: click rejects an unknown flag before it shows help.
+        result = CliRunner().invoke(app, [*words[1:], "--help"])
+        assert result.exit_code == 0, f"{command}: {result.output}"
+        sources += [words[i + 1] for i, w in enumerate(words) if w == "--source"]
+    specs = [spec for value in sources for spec in value.split()]
+    assert specs
+    for spec in specs:
+        if spec != "corpus":
+            engine_for(spec)  # a bad spec or an unreadable configuration raises
 
 
 @pytest.mark.slow

@@ -41,7 +41,8 @@ class Behaviour:
 @dataclass
 class FakeWeb:
     """Pages ``{slug: (title, text)}`` served at ``/pages/<slug>`` and found by a
-    word-overlap search at ``/search``; ``big`` is served as a page of ``big_bytes``."""
+    word-overlap search at ``/search``; ``big`` is served as a page of ``big_bytes`` (its
+    text, then filler)."""
 
     pages: dict[str, tuple[str, str]]
     big_bytes: int = 0
@@ -102,7 +103,8 @@ class FakeWeb:
                     return self.send(200, body, kind)
                 slug = url.path.removeprefix("/pages/")
                 if slug == "big" and web.big_bytes:
-                    head = b"<html><head><title>Big page</title></head><body><p>Ostrelle lies in Parvania.</p>"
+                    text = html.escape(web.pages.get("big", ("", ""))[1]).encode()
+                    head = b"<html><head><title>Big page</title></head><body><p>" + text + b"</p>"
                     filler = b"<p>" + b"filler words " * 64 + b"</p>"
                     body = head + filler * (web.big_bytes // len(filler) + 1)
                     return self.send(200, body, "text/html; charset=utf-8")

@@ -47,6 +47,10 @@ def test_a_fact_is_read_from_reordered_or_cut_sentences() -> None:
     assert stated("founded_by", company, company, text)[0] == "Drainddroun Soumaban"  # type: ignore[index]
     assert stated("founded_year", company, company, text)[0] == "2014"  # type: ignore[index]
     assert stated("headquartered_in", company, company, text)[0] == "Fort Rakru"  # type: ignore[index]
+    # A page's text may put the title on a line of its own.
+    page = f"A page\n{company} was founded in 2014 by Drainddroun Soumaban."
+    assert stated("founded_by", company, "A page", page)[0] == "Drainddroun Soumaban"  # type: ignore[index]
+    assert stated("founded_by", company, company, "Its founder was Drainddroun Soumaban.") is None
     # "It ..." says nothing about a subject whose own document this is not.
     assert stated("founded_by", company, "Another Company", text) is None
     assert stated("born_in", "Drainddroun Soumaban", company, text) is None

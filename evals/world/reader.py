@@ -94,8 +94,8 @@ def _fact_patterns(relation: str, subject: str) -> list[tuple[bool, re.Pattern[s
         for sentence in re.split(r"(?<=\.) (?=[A-Z{])", template):
             if "{" + value + "}" not in sentence:
                 continue
-            # A sentence starts the text or follows another one: never match mid-sentence.
-            pattern = re.compile(r"(?:^|(?<=[.!?] ))" + _template(sentence, fields))
+            # A sentence starts a line or follows another one: never match mid-sentence.
+            pattern = re.compile(r"(?:^|(?<=[.!?] ))" + _template(sentence, fields), re.MULTILINE)
             if (entry := ("{name}" in sentence, pattern)) not in out:
                 out.append(entry)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,3 +52,10 @@ def with_overrides(fn: Callable[[list[ChatMessage], Any], Any],
         return fn(messages, schema)
 
     return ScriptedLLM(fn=answer, name=name)
+
+
+def build_store(folder: Path) -> Path:
+    """The demo world's store (hashing embedder) under ``folder``; returns its path."""
+    from agentflow.evals.world.demo import demo_store
+
+    return demo_store(folder=folder / "store").path

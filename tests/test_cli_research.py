@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.evals.world.demo import demo_chains, demo_store
-from tests.helpers import requires_llama
+from agentflow.evals.world.demo import demo_chains
+from tests.helpers import build_store, requires_llama
 
 TWO_HOP = demo_chains()[0].question
 
 AGENTFLOW = [sys.executable, "-m", "agentflow.cli.main"]
-
-
-def build_store(folder: Path) -> Path:
-    """The demo world's store (hashing embedder) under ``folder``."""
-    return demo_store(folder=folder / "store").path
 
 
 def run_cli(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:

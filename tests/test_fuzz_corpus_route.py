@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.research_fixtures import build_store
+from tests.helpers import build_store
 from tests.test_fuzz import hostile_text, json_values
 
 document = st.fixed_dictionaries({}, optional={"title": json_values | hostile_text,

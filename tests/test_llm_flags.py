@@ -17,10 +17,13 @@ from typer.testing import CliRunner
 from agentflow.cli.main import app
 from agentflow.errors import ConfigError
 from agentflow.evals.fault_server import FaultServer
+from agentflow.evals.world.demo import demo_chains
 from agentflow.llm import resolve_llm
 from agentflow.llm.openai_backend import DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_S, OpenAIChat
-from tests.research_fixtures import TWO_HOP, build_store
+from tests.helpers import build_store
 from tests.test_eval_batch import make_world
+
+TWO_HOP = demo_chains()[0].question
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.demo import demo_chains
+from tests.helpers import build_store
 
 SCRIPT = r"""
 import json, sys, time
@@ -43,10 +44,6 @@ Path(out + ".result").write_text(json.dumps(result.to_json()))
 #: for each hop, so the 4th LLM call is the second hop's read.
 CHAIN = demo_chains()[1]
 THREE_HOP = CHAIN.three_hop
-
-
-def build_store(folder: Path) -> Path:
-    return demo_store(folder=folder / "store").path
 
 
 @pytest.mark.slow

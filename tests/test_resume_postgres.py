@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.demo import demo_chains
+from tests.helpers import build_store
 from tests.test_server_postgres import dsn  # noqa: F401 - the throwaway cluster fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -49,10 +50,6 @@ Path(out + ".result").write_text(json.dumps(result.to_json()))
 #: for each hop, so the 4th LLM call is the second hop's read.
 CHAIN = demo_chains()[1]
 THREE_HOP = CHAIN.three_hop
-
-
-def build_store(folder: Path) -> Path:
-    return demo_store(folder=folder / "store").path
 
 
 def test_killed_run_resumes_from_postgres(dsn: str, tmp_path: Path, repo_root: Path) -> None:  # noqa: F811

@@ -14,18 +14,15 @@ import pytest
 from agentflow import Agent
 from agentflow.agent.budget import Budget
 from agentflow.agent.journal import CallJournal, JournaledLLM
-from agentflow.evals.world.demo import demo_chains, demo_store
+from agentflow.evals.world.demo import demo_chains
 from agentflow.evals.world.reader import read_like_a_model
 from agentflow.llm import ScriptedLLM
 from agentflow.records import ChatMessage
+from tests.helpers import build_store
 
 CHAIN = demo_chains()[0]
 THREE_HOP = CHAIN.three_hop
 
-
-def build_store(folder: Path) -> Path:
-    """The demo world's store (hashing embedder) under ``folder``."""
-    return demo_store(folder=folder / "store").path
 
 LOCKER = r"""
 import sqlite3, sys, time

@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 
 from agentflow import Agent
 from agentflow.errors import ConfigError
-from agentflow.evals.world.demo import demo_chains, demo_store, demo_world
+from agentflow.evals.world.demo import demo_chains, demo_world
 from agentflow.evals.world.reader import read_like_a_model, stated
 from agentflow.tools.web import JsonApiConfig, JsonApiEngine, WebSearch, build_source
 from agentflow.tools.web.http import RetryPolicy
 from agentflow.tools.web.tool import WebSettings
 from agentflow.trajectory import read_trajectory
 from tests.fake_web import FakeWeb
-from tests.helpers import has_module, with_overrides
+from tests.helpers import build_store, has_module, with_overrides
 
 pytestmark = pytest.mark.skipif(not has_module("trafilatura"),
                                 reason="needs the [web] extra (trafilatura)")
@@ -60,11 +60,6 @@ def unrelated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def oracle() -> Any:
     """The demo world's scripted reader."""
     return with_overrides(read_like_a_model)
-
-
-def build_store(folder: Path) -> Path:
-    """The demo world's store (hashing embedder) under ``folder``."""
-    return demo_store(folder=folder / "store").path
 
 
 def tool(web: FakeWeb, tmp_path: Path, settings: WebSettings = FAST, cache: bool = True) -> WebSearch:

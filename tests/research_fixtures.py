@@ -4,9 +4,10 @@ The oracle reads the rendered prompt (which node's template it is, which passage
 it shows) and answers like a competent model would, so tests exercise the real
 graph, memory, citation checks and trajectories without a real model.
 
-New tests use the demo world instead (``agentflow.evals.world.demo``: a slice of the
-generated world, read by ``agentflow.evals.world.reader``); this corpus stays for the
-tests that name its facts (the research graph, loop mechanisms, resume, the picture).
+Every other test uses the demo world (``agentflow.evals.world.demo``: a slice of the
+generated world, read by ``agentflow.evals.world.reader``; ``tests.helpers.build_store``
+builds its store). This corpus stays only for ``test_research_graph.py`` and
+``test_loop_mechanisms.py``, whose assertions name its facts; do not use it in new tests.
 """
 
 from __future__ import annotations

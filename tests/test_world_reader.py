@@ -82,3 +82,15 @@ def test_the_demo_world_is_a_fixed_slice_of_the_generated_world() -> None:
         assert follow_up == "When was that company founded?"
         # The city's document names its country: three hops, still the chain's documents.
         assert follow_chain(chain.three_hop, corpus) == (chain.country, list(chain.ids))
+
+
+def test_only_two_unit_test_files_keep_the_hand_written_corpus(repo_root) -> None:  # type: ignore[no-untyped-def]
+    """One fictional world: every test reads the generated world (the demo slice or a
+    generated one), except the two whose assertions name the hand-written corpus's facts."""
+    users = {p.name for p in (repo_root / "tests").glob("*.py")
+             if "research_fixtures" in p.read_text(encoding="utf-8")
+             and p.name not in ("research_fixtures.py", "test_world_reader.py", "test_packaging.py")}
+    assert users == {"test_research_graph.py", "test_loop_mechanisms.py"}
+    shipped = [p for top in ("agentflow", "evals", "graphs", "tools")
+               for p in (repo_root / top).rglob("*.py") if "research_fixtures" in p.read_text(encoding="utf-8")]
+    assert shipped == []

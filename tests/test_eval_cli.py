@@ -87,3 +87,84 @@ def test_cli_errors_are_one_line_with_exit_code_2(folders: dict[str, Path], tmp_
     assert result.exit_code == 2
     assert "--graph 'rag'" in result.output
     assert N_QUESTIONS == len(read_manifest(folders["rag"]).question_ids)
+
+
+def _ingest(runner: CliRunner, corpus: Path, store: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(corpus), "--store", str(store), "--embedder", "hash", "--json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_run_on_an_existing_store_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``eval run --store DIR`` searches that store (no cached one is built), records it, and
+    a resume uses it again; another --store on resume is refused."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("AGENTFLOW_HOME", str(home))
+    world, store, out = make_world(tmp_path / "world"), tmp_path / "store", tmp_path / "out"
+    runner = CliRunner()
+    _ingest(runner, world / "corpus.jsonl", store)
+
+    args = ["eval", "run", "--dataset", str(world), "--out", str(out), "--json"]
+    result = runner.invoke(app, [*args, "--store", str(store), "--llm", "oracle"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["store"], summary["store_kind"], summary["store_built"]) == (str(store.resolve()), "given", False)
+    assert (summary["ran"], summary["errors"], summary["store_extra"], summary["chroma_url"]) == (N_QUESTIONS, 0, 0, None)
+    assert not (home / "stores").exists()  # nothing was built
+    manifest = read_manifest(out)
+    assert (manifest.store, manifest.store_kind, manifest.embedder) == (str(store.resolve()), "given", "hash-384")
+    scored = runner.invoke(app, ["eval", "score", str(out), "--json", "--resamples", "200"])
+    assert json.loads(scored.stdout)["aggregate"]["metrics"]["em"]["mean"] > 0
+
+    # A resume without --store uses the recorded one; another --store is refused.
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert (json.loads(again.stdout)["already_done"], json.loads(again.stdout)["store"]) == (N_QUESTIONS, str(store.resolve()))
+    other = runner.invoke(app, [*args, "--store", str(tmp_path / "elsewhere")])
+    assert other.exit_code == 2
+    assert f"was run on the store {store.resolve()}" in other.output and "another --out" in other.output
+
+
+def test_a_store_without_the_corpus_is_refused(folders: dict[str, Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Missing passages (counting the gold ones) or another version of a gold passage stop the
+    run before anything is written, saying what to do; --chroma-url needs --store; a folder
+    run on its cached store refuses --store."""
+    from agentflow.evals.datasets import load_dataset
+
+    monkeypatch.setenv("AGENTFLOW_HOME", str(tmp_path / "home"))
+    world = folders["world"]
+    data = load_dataset(world)
+    assert data.corpus is not None
+    gold = {i for e in data.examples for i in e.supporting_ids}
+    records = [json.loads(line) for line in (world / "corpus.jsonl").read_text().splitlines()]
+    kept = records[: len(records) // 2]
+    lost = {r["id"] for r in records[len(records) // 2:]}
+    part = tmp_path / "part.jsonl"
+    part.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    runner = CliRunner()
+    _ingest(runner, part, tmp_path / "half")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["eval", "run", "--dataset", str(world), "--out", str(out),
+                                 "--store", str(tmp_path / "half"), "--llm", "oracle"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert (f"lacks {len(lost)} of the dataset's {len(records)} corpus passages, {len(gold & lost)} of them "
+            f"among the {len(gold)} gold supporting passages") in message
+    assert f"agentflow ingest {world / 'corpus.jsonl'} --store {tmp_path / 'half'}" in message
+    assert not out.exists()
+    assert gold & lost  # the check above counted real gold passages
+
+    # the same ids with another text of a gold passage: another version of the corpus
+    changed = [dict(r, text=r["text"] + " (edited)") if r["id"] in gold else r for r in records]
+    part.write_text("".join(json.dumps(r) + "\n" for r in changed))
+    _ingest(runner, part, tmp_path / "edited")
+    result = runner.invoke(app, ["eval", "run", "--dataset", str(world), "--out", str(out),
+                                 "--store", str(tmp_path / "edited"), "--llm", "oracle"])
+    assert result.exit_code == 2 and "another version of the corpus" in result.output
+
+    result = runner.invoke(app, ["eval", "run", "--dataset", str(world), "--out", str(out),
+                                 "--chroma-url", "http://127.0.0.1:9", "--llm", "oracle"])
+    assert result.exit_code == 2 and "--chroma-url needs --store" in result.output
+    result = runner.invoke(app, ["eval", "run", "--dataset", str(world), "--out", str(folders["rag"]),
+                                 "--store", str(tmp_path / "half")])
+    assert result.exit_code == 2 and "was run on its own cached store" in result.output

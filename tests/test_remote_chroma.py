@@ -1,6 +1,7 @@
 """A real ``chroma run`` server on loopback: ingest from one store folder, then search,
-ask and serve from a second folder attached to the same collection; the folder records
-the URL; a flag that contradicts the folder is an error; BM25 fetches only new passages."""
+ask, serve and ``eval run`` from a second folder attached to the same collection; the
+folder records the URL; a flag that contradicts the folder is an error; BM25 fetches only
+new passages."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ import pytest
 
 from agentflow.agent.api import Agent
 from agentflow.errors import StoreMismatchError, StoreNotFoundError
+from agentflow.evals.datasets import load_dataset
 from agentflow.evals.serving import serve_in_thread
+from agentflow.evals.world import write_world
 from agentflow.evals.world.demo import demo_chains, demo_questions, demo_world
 from agentflow.evals.world.reader import read_like_a_model
 from agentflow.llm.scripted import ScriptedLLM
+from agentflow.scoring.manifest import read_manifest
 from agentflow.server.app import create_app
 from agentflow.server.sources import bare_answer
 from agentflow.store.corpus import MANIFEST_FILE, CorpusStore
@@ -139,3 +143,39 @@ def test_attaching_to_an_empty_collection_says_what_to_do(chroma_url: str, tmp_p
     with pytest.raises(StoreNotFoundError, match="holds no passages: run `agentflow ingest"):
         CorpusStore.open_existing(tmp_path / "new", chroma_url=chroma_url, collection="empty_one")
     assert not (tmp_path / "new" / MANIFEST_FILE).exists()
+
+
+def test_eval_run_on_a_second_folder_attached_to_the_collection(chroma_url: str, tmp_path: Path,
+                                                                  loopback: None) -> None:
+    """A dataset's corpus ingested from one folder; ``eval run --store SECOND --chroma-url``
+    scores the questions from another folder, builds no cached store, and a resume without
+    flags uses the same collection."""
+    world = tmp_path / "world"
+    write_world(world, n_docs=50, n_questions=4, seed=5)
+    questions = load_dataset(world).examples
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "eval"
+    built = cli("ingest", str(world / "corpus.jsonl"), "--store", str(first), "--chroma-url", chroma_url,
+                "--embedder", "hash", "--json", home=tmp_path)
+    assert built.returncode == 0, built.stderr
+
+    args = ("eval", "run", "--dataset", str(world), "--out", str(out), "--json")
+    ran = cli(*args, "--store", str(second), "--chroma-url", chroma_url, "--llm", "oracle", home=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    summary = json.loads(ran.stdout)
+    assert (summary["store_kind"], summary["chroma_url"], summary["store_built"]) == ("given", chroma_url, False)
+    assert (summary["ran"], summary["errors"]) == (len(questions), 0)
+    # Other tests of this module share the collection: their passages are counted, not hidden.
+    assert summary["store_extra"] >= 0
+    assert not (tmp_path / "stores").exists() and not (second / "chroma").exists()
+    manifest = read_manifest(out)
+    assert (manifest.store, manifest.chroma_url, manifest.embedder) == (str(second.resolve()), chroma_url, "hash-384")
+    assert json.loads((second / MANIFEST_FILE).read_text())["chroma_url"] == chroma_url
+
+    scored = cli("eval", "score", str(out), "--json", "--resamples", "200", home=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    metrics = json.loads(scored.stdout)["aggregate"]["metrics"]
+    assert metrics["em"]["mean"] >= 0.5 and metrics["recall@5"]["mean"] > 0
+
+    again = cli(*args, home=tmp_path)  # no flags: the eval folder and the store folder say where
+    assert again.returncode == 0, again.stderr
+    assert (json.loads(again.stdout)["already_done"], json.loads(again.stdout)["chroma_url"]) == (len(questions), chroma_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from agentflow.cli.help import HelpfulCommand, HelpfulGroup
 from agentflow.cli.llm_flags import llm_attempts_option, llm_options, llm_timeout_option
@@ -28,7 +29,9 @@ def run_cmd(
     corpus: Path | None = typer.Option(None, "--corpus", help="Corpus file: JSON/JSONL of {id?, title, text} records, or a {title: text | [sentences]} object (HotpotQA/HippoRAG)."),
     graph: str | None = typer.Option(None, "--graph", metavar="GRAPH", help="deep_research | rag | react (default: the folder's, else deep_research)."),
     llm: str | None = typer.Option(None, "--llm", metavar="SPEC", help="local | local:/path.gguf | openai:MODEL[@BASE_URL] | oracle (an evaluation-only ceiling that plays the gold decomposition) (default: the folder's, else $AGENTFLOW_LLM or local)."),
-    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help="auto | minilm | hash[:DIM] | openai:MODEL[@URL] (default: the folder's, else auto)."),
+    embedder: str | None = typer.Option(None, "--embedder", metavar="SPEC", help="auto | minilm | hash[:DIM] | openai:MODEL[@URL] (default: the folder's, else the --store's, else auto)."),
+    store: Path | None = typer.Option(None, "--store", metavar="DIR", help="Search this existing store folder instead of building a cached one from the dataset; it must hold the dataset's corpus (checked). Recorded in the eval folder, so a resume uses it."),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help="Chroma server (http://HOST:PORT) holding the --store folder's collection (attaches a new folder; recorded in it)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions."),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Questions run at once (threads)."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Run again the questions that ended with status error."),
@@ -41,7 +44,7 @@ def run_cmd(
     from agentflow.scoring.batch import run_batch
 
     report = run_batch(dataset, out=out_dir, format=format, corpus=corpus, graph=graph, llm=llm,
-                       embedder=embedder, limit=limit, concurrency=concurrency,
+                       embedder=embedder, store=store, chroma_url=chroma_url, limit=limit, concurrency=concurrency,
                        retry_errors=retry_errors, progress=not as_json, console=console,
                        sources=source or None, llm_options=llm_options(llm_timeout, llm_attempts))
     if as_json:
@@ -52,10 +55,15 @@ def run_cmd(
         for record in report.skipped:
             out.print(f"  {record.file} {record.where}: {record.reason}", markup=False, highlight=False)
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())) or "nothing to run"
+    if report.store_kind == "given":
+        where = escape(report.store) + (f" on {escape(report.chroma_url)}" if report.chroma_url else "")
+        extra = f", {report.store_extra} passages beyond the dataset's corpus" if report.store_extra else ""
+        note = f"  [dim](store {where}{extra})[/]"
+    else:
+        note = "" if report.store_built else "  [dim](cached store reused)[/]"
     console.print(
         f"[bold]eval run[/] {report.ran} run ({statuses}), {report.already_done} done before, "
-        f"{report.restarted} restarted, in {report.seconds:.1f}s -> [dim]{report.out}[/]"
-        + ("" if report.store_built else "  [dim](cached store reused)[/]")
+        f"{report.restarted} restarted, in {report.seconds:.1f}s -> [dim]{report.out}[/]" + note
     )
     console.print(f"[dim]score it with: agentflow eval score {report.out}[/]")
 

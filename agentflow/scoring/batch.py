@@ -1,6 +1,7 @@
 """Batch runs: every question of a dataset through one agent, one trajectory each.
 
-``run_batch`` ingests the dataset's corpus into a cached store, runs each selected
+``run_batch`` ingests the dataset's corpus into a cached store (or searches an existing
+store given with ``store``, after checking it holds the corpus), runs each selected
 question through :class:`~agentflow.agent.api.Agent` and writes the eval folder laid out
 in :mod:`agentflow.scoring.manifest`. It is resumable: a question whose trajectory has a
 ``final`` event is done and skipped; a partial trajectory (a killed run) is moved to
@@ -38,6 +39,7 @@ from agentflow.scoring.manifest import (
     trajectory_path,
     write_manifest,
 )
+from agentflow.scoring.store_cache import check_store_holds_corpus
 from agentflow.scoring.trajectories import (
     final_status,
     new_run_id,
@@ -69,6 +71,11 @@ class BatchReport(BaseModel):
     statuses: dict[str, int] = Field(default_factory=dict)
     store: str = ""
     store_built: bool = False
+    #: ``cached`` (built from the dataset, by content hash) or ``given`` (``--store``).
+    store_kind: str = "cached"
+    chroma_url: str | None = None
+    #: Passages a given store holds beyond the dataset's corpus.
+    store_extra: int | None = None
     seconds: float = 0.0
     #: Every record of the dataset's questions or corpus file that was skipped, and why.
     skipped: list[SkippedRecord] = Field(default_factory=list)
@@ -104,7 +111,8 @@ def run_batch(
     concurrency: int = 1,
     budget: Budget | None = None,
     settings: ResearchSettings | None = None,
-    store: CorpusStore | None = None,
+    store: CorpusStore | str | Path | None = None,
+    chroma_url: str | None = None,
     retry_errors: bool = False,
     progress: bool = True,
     console: Console | None = None,
@@ -115,11 +123,16 @@ def run_batch(
     """Run the first ``limit`` questions of ``dataset`` through an agent into ``out``.
 
     ``graph``, ``llm`` and ``embedder`` default to what ``out`` was run with before (a
-    resume), else ``deep_research``, ``$AGENTFLOW_LLM``/``local`` and ``auto``. ``store``
-    reuses an open store (it must hold the dataset's corpus); by default the corpus is
-    ingested into a store cached by content hash. ``on_result(question_id, status)`` is
-    called as each question finishes. ``sources`` adds web sources next to the corpus
-    (``["corpus", "searxng:URL"]``; their pages are cached, so a re-run makes no requests).
+    resume), else ``deep_research``, ``$AGENTFLOW_LLM``/``local`` and ``auto``. By default
+    the corpus is ingested into a store cached by content hash. ``store`` (an open store or
+    a store folder, with ``chroma_url`` for a folder attached to a remote collection)
+    searches that store instead: it must hold every passage of the dataset's corpus (a
+    ``UserError`` says how many, and how many gold supporting passages, are missing), its
+    embedder is the default, and the folder is recorded in the manifest, so a resume
+    without ``store`` uses it again and a resume with another one is refused.
+    ``on_result(question_id, status)`` is called as each question finishes. ``sources``
+    adds web sources next to the corpus (``["corpus", "searxng:URL"]``; their pages are
+    cached, so a re-run makes no requests).
     ``llm_options`` go to the backend ``llm`` names (``timeout_s``, ``max_attempts``): they
     are how this invocation talks to the model, not part of the folder's configuration.
     """
@@ -147,28 +160,39 @@ def run_batch(
         raise UserError(f"{out_dir} was run on another version of the dataset "
                         f"({old.dataset.path}): use another --out folder")
     graph = _resolve_option("--graph", graph, old, old.graph if old else None, DEFAULT_GRAPH)
+    given, store_kind, opened_here = _given_store(store, chroma_url, embedder, old)
+    examples = select_examples(data, limit if limit is not None else (old.limit if old else None))
+    extra = None
+    if given is not None:  # before any model loads: a store without the corpus is refused
+        extra = check_store_holds_corpus(
+            given, data.corpus, (i for e in examples for i in e.supporting_ids),
+            ingest_hint=_ingest_hint(data_path, info, given))
+    # A folder opened here was opened with the embedder asked for (or its own): use that one.
+    use_its_own = given is not None and (opened_here or embedder is None)
+    emb_arg = given.embedder if given is not None and use_its_own else embedder
     if llm == "oracle" or (llm is None and old is not None and old.llm == "oracle"):
         # The evaluation-only ceiling model plays the gold decompositions (evals/oracle.py).
         from agentflow.evals.oracle import OracleLLM
 
-        llm_spec, llm_obj, emb = _choose_models(OracleLLM(data.examples), embedder, store, old)
+        llm_spec, llm_obj, emb = _choose_models(OracleLLM(data.examples), emb_arg, given, old)
         llm_spec = "oracle"
     else:
-        llm_spec, llm_obj, emb = _choose_models(llm, embedder, store, old, llm_options or {})
+        llm_spec, llm_obj, emb = _choose_models(llm, emb_arg, given, old, llm_options or {})
     built = False
-    if store is None:
-        store, key, built = cached_store(data.corpus, emb, progress=progress)
+    if given is None:
+        corpus_store, key, built = cached_store(data.corpus, emb, progress=progress)
     else:
-        key = corpus_hash(data.corpus, emb.name)
+        corpus_store, key = given, corpus_hash(data.corpus, emb.name)
     budget = Budget(**_resolve_option("the budget", budget.model_dump() if budget else None, old,
                                       old.budget if old else None, Budget().model_dump()))
     settings = ResearchSettings(**_resolve_option(
         "the research settings", settings.model_dump() if settings else None, old,
         old.settings if old else None, ResearchSettings().model_dump()))
-    examples = select_examples(data, limit if limit is not None else (old.limit if old else None))
     manifest = EvalManifest(
         dataset=info, graph=graph, llm=llm_spec or llm_obj.name, model=llm_obj.name,
-        embedder=emb.name, embedder_spec=spec_of(emb), store=str(store.path), corpus_hash=key,
+        embedder=emb.name, embedder_spec=spec_of(emb), store=_store_name(corpus_store, store_kind),
+        store_kind=store_kind, chroma_url=given.chroma_url if given is not None else None,
+        store_extra=extra, corpus_hash=key,
         budget=budget.model_dump(), settings=settings.model_dump(),
         limit=limit if limit is not None else (old.limit if old else None),
         question_ids=[e.id for e in examples], versions=package_versions(),
@@ -177,10 +201,11 @@ def run_batch(
     record = BatchRecord(started=now_iso())
     manifest.batches.append(record)
 
-    agent = Agent(store, llm=llm_obj, embedder=emb, graph=graph, budget=budget, settings=settings,
-                  runs_dir=out_dir / RUNS, sources=sources)
-    report = BatchReport(out=str(out_dir), total=len(examples), store=str(store.path),
-                         store_built=built, skipped=list(data.skipped))
+    agent = Agent(corpus_store, llm=llm_obj, embedder=emb, graph=graph, budget=budget,
+                  settings=settings, runs_dir=out_dir / RUNS, sources=sources)
+    report = BatchReport(out=str(out_dir), total=len(examples), store=manifest.store,
+                         store_built=built, store_kind=store_kind, chroma_url=manifest.chroma_url,
+                         store_extra=extra, skipped=list(data.skipped))
     todo = _pending(out_dir, examples, retry_errors, report)
     record.already_done, record.restarted = report.already_done, report.restarted
     write_manifest(out_dir, manifest)
@@ -223,6 +248,78 @@ def run_batch(
     record.ran, record.errors = report.ran, report.errors
     write_manifest(out_dir, manifest)
     return report
+
+
+def _store_name(store: CorpusStore, kind: str) -> str:
+    """How the manifest names the store: a given folder by its absolute path."""
+    return str(Path(store.path).expanduser().resolve()) if kind == "given" else str(store.path)
+
+
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()
+
+
+def _given_store(
+    store: CorpusStore | str | Path | None, chroma_url: str | None,
+    embedder: str | Embedder | None, old: EvalManifest | None,
+) -> tuple[CorpusStore | None, str, bool]:
+    """The store a batch searches instead of a cached one, its kind (``given``/``cached``),
+    and whether it was opened here (from a folder) rather than passed open.
+
+    ``store`` is an open store or a folder; without one, a resume uses the folder the eval
+    folder was run on. A store that contradicts the eval folder's is a usage error.
+    """
+    from agentflow.store.corpus import CorpusStore
+
+    resumed = store is None and old is not None and old.store_kind == "given"
+    if store is None and not resumed:
+        if chroma_url:
+            raise UserError("--chroma-url needs --store DIR: the folder that describes (and "
+                            "records) the remote collection; without --store, `eval run` "
+                            "builds a local store of its own from the dataset")
+        return None, "cached", False
+    folder = old.store if resumed and old is not None else (
+        store.path if isinstance(store, CorpusStore) else store)
+    if old is not None and not resumed and not _same_folder(folder, old.store):
+        ran_on = ("the store" if old.store_kind == "given" else "its own cached store")
+        raise UserError(f"this eval folder was run on {ran_on} {old.store}, not {folder}: pass "
+                        f"--store {old.store} (or leave out --store) to resume it, or use "
+                        "another --out folder")
+    if isinstance(store, CorpusStore):
+        if chroma_url and not _same_url(chroma_url, store.chroma_url):
+            raise UserError(f"the store at {store.path} is not on {chroma_url}")
+        opened = store
+    else:
+        emb = embedder if embedder is not None else (old.embedder_spec if old else None)
+        try:
+            opened = CorpusStore.open_existing(folder, embedder=emb, chroma_url=chroma_url)
+        except UserError as exc:
+            if not resumed:
+                raise
+            raise UserError(f"this eval folder was run on the store {folder}, which cannot be "
+                            f"opened now: {exc}") from None
+    if old is not None and old.store_kind == "given" and not _same_url(old.chroma_url,
+                                                                        opened.chroma_url):
+        was = f"the collection on {old.chroma_url}" if old.chroma_url else "its local corpus"
+        now = f"one on {opened.chroma_url}" if opened.chroma_url else "a local one"
+        raise UserError(f"this eval folder was run on {was} of {folder}, and the folder now "
+                        f"describes {now}: use another --out folder")
+    return opened, "given", not isinstance(store, CorpusStore)
+
+
+def _ingest_hint(data_path: Path, info: DatasetInfo, store: CorpusStore) -> str:
+    """How to put the dataset's corpus into ``store`` (for the missing-passages error)."""
+    corpus_file = Path(info.corpus) if info.corpus else next(
+        (data_path / n for n in ("corpus.jsonl", "corpus.json") if (data_path / n).is_file()),
+        None)
+    if corpus_file is None:
+        return ("ingest the dataset's passages into it "
+                f"(`agentflow ingest FILES --store {store.path}`)")
+    return f"ingest the corpus into it: `agentflow ingest {corpus_file} --store {store.path}`"
 
 
 def _choose_models(

@@ -3,7 +3,8 @@
 An eval folder (``agentflow eval run --out DIR``) holds::
 
     DIR/manifest.json              dataset (path, sha256, format, records skipped and why),
-                                   graph, model, embedder,
+                                   graph, model, embedder, store (cached, or given
+                                   with --store, and its Chroma URL),
                                    budget, settings, versions, question ids, batch history
     DIR/trajectories/<qid>.jsonl   one trajectory per question (the file name is the id,
                                    made file-safe by :func:`trajectory_name`)
@@ -21,7 +22,7 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -73,6 +74,13 @@ class EvalManifest(BaseModel):
     embedder: str
     embedder_spec: str
     store: str
+    #: ``cached``: the store ``eval run`` built from the dataset's corpus (by content hash);
+    #: ``given``: an existing store folder passed with ``--store``, which a resume reuses.
+    store_kind: Literal["cached", "given"] = "cached"
+    #: The Chroma server holding a given store's collection (None: the folder's own Chroma).
+    chroma_url: str | None = None
+    #: Passages a given store holds beyond the dataset's corpus (None for cached stores).
+    store_extra: int | None = None
     corpus_hash: str
     budget: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)

@@ -4,17 +4,23 @@ The cache key is the SHA-256 of the corpus passages (sorted by id; id, title and
 of each) and the embedder's name, because a store holds the vectors of one embedder.
 A store lives at ``$AGENTFLOW_HOME/stores/<key>/`` and is marked complete once every
 passage is in it; an interrupted build is finished (not redone) on the next run.
+
+A batch may instead search an existing store (``eval run --store DIR``, local or attached
+to a remote collection): :func:`check_store_holds_corpus` makes sure it holds every
+passage of the dataset's corpus, and the gold supporting passages as the dataset has them,
+so a run never searches a silent mix of two corpora.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from agentflow.config import home_dir
 from agentflow.embed.base import Embedder
+from agentflow.errors import UserError
 from agentflow.records import Passage
 from agentflow.store.corpus import CorpusStore
 
@@ -52,3 +58,38 @@ def cached_store(passages: Sequence[Passage], embedder: Embedder, *,
     marker.write_text(json.dumps({"passages": expected, "embedder": embedder.name}) + "\n",
                       encoding="utf-8")
     return store, key, True
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def check_store_holds_corpus(store: CorpusStore, passages: Sequence[Passage],
+                             gold_ids: Iterable[str], *, ingest_hint: str) -> int:
+    """Check that ``store`` holds every passage of the corpus ``passages`` (by id), and the
+    gold supporting passages (``gold_ids``) with the corpus's title and text; a clear
+    error otherwise. Returns how many passages the store holds beyond the corpus.
+
+    ``ingest_hint`` says how to put the corpus into the store (named in the error).
+    """
+    corpus = {p.id: p for p in passages}
+    gold = [i for i in dict.fromkeys(gold_ids) if i in corpus]
+    where = f"{store.path}" + (f" (collection on {store.chroma_url})" if store.chroma_url else "")
+    what_to_do = (f"{ingest_hint}, or leave out --store to let `eval run` build a store of its "
+                  "own from the dataset")
+    missing = store.missing_ids(list(corpus))
+    if missing:
+        gone = set(missing)
+        gold_missing = sum(1 for i in gold if i in gone)
+        raise UserError(
+            f"the store at {where} lacks {len(missing)} of the dataset's {len(corpus)} corpus "
+            f"passages, {gold_missing} of them among the {len(gold)} gold supporting passages "
+            f"of the questions (first missing: {missing[0]!r}): {what_to_do}")
+    differ = [p.id for p in store.get(gold)
+              if p.title != corpus[p.id].title or not _same_text(p.text, corpus[p.id].text)]
+    if differ:
+        raise UserError(
+            f"{len(differ)} of the {len(gold)} gold supporting passages have another title or "
+            f"text in the store at {where} than in the dataset (first: {differ[0]!r}): the store "
+            f"holds another version of the corpus; {what_to_do}")
+    return max(0, store.count() - len(corpus))

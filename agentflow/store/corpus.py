@@ -264,6 +264,11 @@ class CorpusStore:
                 out.append(_passage(doc_id, text, meta))
         return out
 
+    def missing_ids(self, ids: Sequence[str]) -> list[str]:
+        """The ids of ``ids`` the store does not hold, in the order given (no texts fetched)."""
+        present = self._chroma.existing_ids(list(dict.fromkeys(ids)))
+        return [doc_id for doc_id in dict.fromkeys(ids) if doc_id not in present]
+
     def iter_passages(self) -> Iterator[Passage]:
         """Every passage in the store, page by page (for building side indexes)."""
         for doc_id, text, meta in self._chroma.iter_all():

@@ -23,6 +23,7 @@ from agentflow.agent.injection import passage_reason
 from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory
 from agentflow.agent.schemas import FinalAnswer
+from agentflow.agent.search import QUESTION_HEAD
 from agentflow.agent.state import ANSWERED as SQ_ANSWERED
 from agentflow.agent.state import ResearchState, final_steps
 from agentflow.agent.steps import traced
@@ -59,6 +60,19 @@ def bridge_links(cited: list[str], lookup: dict[str, dict[str, Any]], question: 
     return out
 
 
+def evidence_order(question_hits: list[str], votes: list[str], chain: list[str], *,
+                   trusted: bool) -> list[str]:
+    """The run's evidence, best first. The whole question's top passages lead (the
+    single-shot floor the loop must not fall below), then the search votes of every hop
+    (:data:`agentflow.agent.search.HOP_WEIGHT`). A trusted reader's answer chain comes
+    right after the question's top 2 (with the oracle its chain is the gold one); a weak
+    reader's chain is often a wrong hop, so it follows the votes instead of displacing
+    them (its citations still carry the chain)."""
+    if trusted:
+        return rank_evidence(question_hits[:2], chain, votes)
+    return rank_evidence(question_hits[:QUESTION_HEAD], votes, chain)
+
+
 @traced("answer")
 def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Answer with citations of retrieved passages, or refuse."""
@@ -86,7 +100,9 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
-        found = rank_evidence(background[:3], *support.values(), background)
+        found = evidence_order(state.get("question_hits") or [], background,
+                               [pid for ids in support.values() for pid in ids],
+                               trusted=ctx.trusts_reader())
         why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""
         ctx.note("answer", "refusal", f"no supported answer to the question{why}")
         return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL,
@@ -134,12 +150,11 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     if not cited:
         ctx.note("answer", "refusal", "the answer has no supporting passage among those retrieved")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
-                                         evidence=rank_evidence(background), lookup=lookup,
+                                         evidence=evidence_order(state.get("question_hits") or [], background, [],
+                                                                 trusted=ctx.trusts_reader()),
+                                         lookup=lookup,
                                          removed=removed)}
-    # The evidence order, measured on the development sample (evals/ablation.py, oracle and embedded model):
-    # the whole question's top 2 first, then the chain, keeps the single-shot head that
-    # a wrong chain would push out, and still brings the later hops into the top 5.
-    head = (state.get("question_hits") or [])[:2]
-    evidence = rank_evidence(head, cited, chain, background)
+    evidence = evidence_order(state.get("question_hits") or [], background, cited + chain,
+                              trusted=ctx.trusts_reader())
     return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=final, citations=cited,
                                      evidence=evidence, lookup=lookup, removed=removed)}

@@ -41,6 +41,18 @@ class Candidate(BaseModel):
 
 
 RELATION_FACTOR = 1.0
+#: A span that the first hop names and that a shown passage is about (its title) is, in a
+#: multi-hop question, usually the bridge: the answer is a property of it, stated in its
+#: passage (an answer one hop further may have a passage of its own, so only first-hop
+#: names count).
+SUBJECT_FACTOR = 0.5
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def passage_subject(title: str) -> str:
+    """The normalised name a passage is about: its title without a trailing
+    disambiguation ("Brand (play)" is about "brand")."""
+    return normalize_entity(_PAREN.sub("", title or ""))
 
 
 def sentences(text: str) -> list[str]:
@@ -189,13 +201,15 @@ def answer_candidates(
     exclude: Sequence[str] = (),
     limit: int = 6,
     hop_bonus: float = 1.0,
+    beyond_subjects: bool = False,
 ) -> list[Candidate]:
     """The best ``limit`` spans of ``passages`` (best-first dicts with ``id``, ``title``,
     ``text``) that could answer ``question``.
 
     ``exclude`` holds names that cannot be the answer (earlier hops' answers). A span
     is dropped when all its words are in the question, or when it does not fit the
-    expected answer type.
+    expected answer type. ``beyond_subjects`` (the last hop of a multi-hop question)
+    weighs down spans that name what a shown passage is about (:data:`SUBJECT_FACTOR`).
     """
     kind = kind or expected_type(question)
     q_words = content_words(question)
@@ -213,6 +227,8 @@ def answer_candidates(
                     if q_keys & {normalize_entity(e) for e in extract_entities(f"{p.get('title', '')}. {p['text']}")}]
     bridges = {normalize_entity(e) for p in passages for e in extract_entities(p["text"])
                if any(normalize_entity(e) in t for t in anchor_texts)} - q_keys
+    subjects = {passage_subject(p.get("title", "")) for p in passages} if beyond_subjects else set()
+    subjects.discard("")
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
     for rank, p in enumerate(passages):
@@ -242,6 +258,9 @@ def answer_candidates(
                         normalize_entity(e) for e in extract_entities(sentence)}
                     if about & bridges:
                         score *= 1.0 + hop_bonus
+                if key in subjects and any(f" {key} " in f" {t} " for t in anchor_texts):
+                    # Named by the first hop and with a passage of its own: the bridge.
+                    score *= SUBJECT_FACTOR
                 mentions[key] = mentions.get(key, 0) + 1
                 if key not in best or score > best[key].score:
                     best[key] = Candidate(

@@ -53,9 +53,9 @@ class ResearchSettings(BaseModel):
     #: an untrusted (small) reader a chain of floor answers measured worse than the
     #: question plus bridge hops (R@5 0.73 vs 0.83, 20 dev questions, LLM-free loop).
     clause_plan: bool | None = None
-    bridge_searches: int = 2
+    bridge_searches: int = 3  # LLM-free bridge hops after the question's first search
     #: A step that depends on earlier ones is also searched with their runner-up answers.
-    alternate_searches: int = 2  # LLM-free bridge hops after a sub-question's first search
+    alternate_searches: int = 2
     reader_llm: bool = True  # the model picks among typed candidate spans (else: top candidate)
     #: With an untrusted reader (``trust_reader``), the question's answer (a final step's)
     #: must sit in a sentence that states what is asked. Off by default: with the 135M
@@ -63,6 +63,9 @@ class ResearchSettings(BaseModel):
     #: retrieved), against 0.05 refused without it; the relation families are too narrow.
     final_needs_support: bool = False
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
+    #: On the last hop of a multi-hop question, a span naming what a shown passage is
+    #: about is weighed down as a likely bridge (agentflow.agent.candidates.SUBJECT_FACTOR).
+    beyond_subjects: bool = True
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.
     screen_passages: bool = True

@@ -181,3 +181,9 @@ def clause_plan(question: str, max_steps: int = _MAX_STEPS) -> Plan | None:
     final = text[0].upper() + text[1:] + "?"
     steps.append(PlannedStep(question=final, depends_on=sorted({int(k) for k in REF.findall(final)})))
     return Plan(sub_questions=steps)
+
+
+def nests(question: str) -> bool:
+    """Whether ``question`` asks about something it names only through another phrase
+    (a multi-hop question by its own wording: :func:`clause_plan` peels a step off it)."""
+    return clause_plan(question) is not None

@@ -19,11 +19,12 @@ from pydantic import BaseModel, Field, create_model
 from agentflow.agent.answer_types import expected_type
 from agentflow.agent.candidates import Candidate, answer_candidates, sentences
 from agentflow.agent.context import RunContext
+from agentflow.agent.decompose import nests
 from agentflow.agent.grounding import best_sentences, is_non_answer, normalize_answer
 from agentflow.agent.injection import screen
 from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
-from agentflow.agent.state import ResearchState
+from agentflow.agent.state import ResearchState, final_steps
 from agentflow.agent.steps import traced
 from agentflow.llm.tokens import estimate_tokens
 from agentflow.memory.render import render_memory
@@ -106,8 +107,13 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     graph = load_memory(state, ctx)
     kind = expected_type(question)
     earlier = [s.get("answer") or "" for s in state["sub_questions"] if s["id"] != sq["id"]]
+    subs = state["sub_questions"]
+    # The last hop of a multi-hop question asks about a bridge, so a span naming what a
+    # shown passage is about is likelier that bridge than the answer.
+    last_hop = ctx.settings.beyond_subjects and any(s["id"] == sq["id"] for s in final_steps(subs)) and (
+        len(subs) > 1 or nests(state["question"]))
     candidates = answer_candidates(passages, question, kind=kind, exclude=earlier,
-                                   limit=MAX_CANDIDATES)
+                                   limit=MAX_CANDIDATES, beyond_subjects=last_hop)
     shown, memory_text, budget = _shown(state, ctx, graph, sq, passages, candidates)
     chosen: Candidate | None = None
     source = "candidate"

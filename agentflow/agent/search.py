@@ -19,7 +19,18 @@ from agentflow.agent.steps import traced
 from agentflow.records import SearchHit
 from agentflow.tools.memory_search import MemorySearch
 
-RRF_K = 5
+#: How the run's searches vote for its evidence order: a passage at rank r of a query
+#: gets ``weight / (r + 1)``. The whole question's top passages head the evidence anyway
+#: (:data:`QUESTION_HEAD`), so its later ranks vote at half weight; each hop's query (a
+#: plan step, a bridge hop) votes fully, because a second-hop passage that the question's
+#: own ranking buries is exactly what the loop is for. Refinements and alternates are
+#: guesses: half. Measured LLM-free on the development sample (question top 3, then
+#: votes; three bridges): R@5 0.755 / chain 0.50 against 0.730 / 0.47 for the question's
+#: search alone and 0.745 / 0.49 for the earlier reciprocal-rank fusion (k=5, bridges at
+#: half weight).
+HOP_WEIGHT, GUESS_WEIGHT = 1.0, 0.5
+#: How many of the whole question's best passages lead the evidence (the single-shot floor).
+QUESTION_HEAD = 3
 
 
 def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
@@ -113,12 +124,13 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     first_hits: list[SearchHit] = []
     per_query: list[list[SearchHit]] = []  # each query's hits new to memory, in query order
     question_hits: list[str] = list(state.get("question_hits") or [])
-    # (query, weight, kind): the plan's own questions count fully; refinements and
-    # bridge hops are guesses, half.
-    plan_weight = 1.0 if sq["rounds"] == 0 else 0.5
-    todo: list[tuple[str, float, str]] = [(q, plan_weight, "query") for q in queries]
+    # (query, weight, kind): see HOP_WEIGHT.
+    question = state["question"].strip()
+    todo: list[tuple[str, float, str]] = [
+        (q, HOP_WEIGHT if sq["rounds"] == 0 and q.strip() != question else GUESS_WEIGHT, "query")
+        for q in queries]
     if sq["rounds"] == 0:
-        todo += [(q, 0.5, "alternate") for q in _alternate_queries(sq, ctx, sub_questions)]
+        todo += [(q, GUESS_WEIGHT, "alternate") for q in _alternate_queries(sq, ctx, sub_questions)]
     asked: list[str] = []
     screened: set[str] = set()  # instruction-like passages noted in this call
     while todo:
@@ -141,10 +153,11 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                 fresh[h.id] = h
             per_query.append(new)
             retrieved.extend(h.id for h in hits)
+            # The question's own head leads the evidence outright; its later passages
+            # vote as if ranked from just below that head.
+            offset = QUESTION_HEAD if query.strip() == question else 0
             for r, h in enumerate(hits):
-                # Reciprocal-rank fusion over every query of the run (small k: the top
-                # ranks of each hop's query dominate the run's evidence order).
-                ranks[h.id] = ranks.get(h.id, 0.0) + weight / (RRF_K + r + 1)
+                ranks[h.id] = ranks.get(h.id, 0.0) + weight / (max(r - offset, 0) + 1)
             ctx.recorder.record(
                 "tool_call", node="search", sub_question=sq["id"], tool=tool.name, query=query,
                 mode=tool.mode, k=k, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],
@@ -158,7 +171,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             if kind == "query" and not first_hits:
                 first_hits = hits
                 if sq["rounds"] == 0:
-                    todo.extend((b, 0.5, "bridge") for b in _bridge_queries(sq, hits, ctx, sub_questions))
+                    todo.extend((b, HOP_WEIGHT, "bridge") for b in _bridge_queries(sq, hits, ctx, sub_questions))
     for h in fresh.values():
         graph.add_passage(h, retrieved_for=sq["mem_id"], score=h.score)
     # What memory knows about this sub-question: new passages and earlier ones.

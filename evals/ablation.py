@@ -27,6 +27,8 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("deep_research, full", "deep_research", {}),
     ("- bridge hops", "deep_research", {"bridge_searches": 0}),
     ("- model plan (question as the plan)", "deep_research", {"plan_llm": False}),
+    ("+ model plan even for a small model", "deep_research", {"plan_llm": True}),
+    ("- first-hop names taken for bridges", "deep_research", {"beyond_subjects": False}),
     ("- model reader (top typed candidate)", "deep_research", {"reader_llm": False}),
     ("- critic", "deep_research", {"critic_llm": False}),
 )

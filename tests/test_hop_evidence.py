@@ -4,9 +4,14 @@ naming what a shown passage is about is taken for the bridge, not the answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agentflow.agent.answer import evidence_order
 from agentflow.agent.candidates import answer_candidates, passage_subject
 from agentflow.agent.decompose import nests
+from agentflow.embed.hashing import HashingEmbedder
+from agentflow.memory.graph import MemoryGraph
+from agentflow.records import Passage, SearchHit
 
 QUESTION = "Who was the first president of the association which published the Journal of Ferns?"
 PASSAGES = [
@@ -51,3 +56,57 @@ def test_a_weak_readers_evidence_keeps_the_question_head_then_the_hop_votes() ->
     assert weak.index("wrong") > weak.index("q4")
     strong = evidence_order(question_hits, votes, ["gold"], trusted=True)
     assert strong[:3] == ["q1", "q2", "gold"]
+
+
+class _CountingEmbedder(HashingEmbedder):
+    """Counts the passage texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=64)
+        self.embedded = 0
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded += len(texts)
+        return super().embed(texts)
+
+
+def test_memory_search_reuses_the_stores_vectors_of_the_same_embedder() -> None:
+    embedder = _CountingEmbedder()
+    hits = [SearchHit(id=p["id"], title=p["title"], text=p["text"], score=1.0) for p in PASSAGES]
+    graph = MemoryGraph(embedder=embedder)
+    for h in hits:
+        graph.add_passage(h)
+    vectors = dict(zip([h.id for h in hits], HashingEmbedder(dim=64).embed(
+        [f"{h.title}\n{h.text}" for h in hits]), strict=True))
+    graph.add_embeddings(vectors, embedder_name="another-embedder")  # not comparable: ignored
+    graph.add_embeddings(vectors, embedder_name=embedder.name)
+    ranked = graph.search("first president of the Orlund Botanical Association", k=2)
+    assert embedder.embedded == 1  # the query; no passage embedded again
+    fresh = MemoryGraph(embedder=HashingEmbedder(dim=64))
+    for h in hits:
+        fresh.add_passage(h)
+    assert ranked == fresh.search("first president of the Orlund Botanical Association", k=2)
+
+
+def test_an_untrusted_model_is_not_asked_for_a_plan(tmp_path: Path) -> None:
+    from agentflow import Agent
+    from agentflow.agent.context import ResearchSettings
+    from agentflow.llm import ScriptedLLM
+    from agentflow.store.corpus import CorpusStore
+    from agentflow.trajectory import read_trajectory
+
+    store = CorpusStore(tmp_path / "store", embedder=HashingEmbedder(dim=64))
+    store.add([Passage(id=p["id"], title=p["title"], text=p["text"]) for p in PASSAGES])
+
+    def model(messages, schema):  # type: ignore[no-untyped-def]
+        return {"answer": "none of these"} if "enum" in str(schema) else {"verdict": "answered",
+                                                                         "refined_query": ""}
+
+    for small, settings, asked in ((True, ResearchSettings(), False),
+                                   (True, ResearchSettings(plan_llm=True), True),
+                                   (False, ResearchSettings(), True)):
+        llm = ScriptedLLM(fn=model)
+        llm.small = small
+        result = Agent(store, llm=llm, embedder=HashingEmbedder(dim=64), settings=settings).ask(QUESTION)
+        nodes = [c["node"] for c in read_trajectory(result.trajectory).of_type("llm_call")]
+        assert ("plan" in nodes) is asked, (small, settings.plan_llm, nodes)

@@ -42,6 +42,13 @@ class CorpusSearch(SearchTool):
         graph = self._graph
         return graph.entity_frequency(key) if graph is not None else 1
 
+    def vectors(self, ids: list[str], *, embedder_name: str) -> dict[str, list[float]]:
+        """The store's embeddings of ``ids`` when ``embedder_name`` built them (else none:
+        vectors of another embedder do not compare with that one's queries)."""
+        if not ids or self.store.embedder.name != embedder_name:
+            return {}
+        return self.store.vectors(ids)
+
     def search(self, query: str, *, k: int = 5) -> list[SearchHit]:
         """Top ``k`` passages for ``query``."""
         return self.search_many([query], k=k)[0]

@@ -47,7 +47,11 @@ class ResearchSettings(BaseModel):
     passage_chars: int = 600  # a passage is cut to at most this many characters in prompts
     react_steps: int = 4  # ReAct baseline: steps before it must answer
     # Mechanisms of the loop, each switchable for ablations (evals/ablation.py).
-    plan_llm: bool = True  # ask the model for a plan (else: the question is the one step)
+    #: Ask the model for a plan (else: the question is the one step, carried by bridge
+    #: hops). None: only a trusted model. On held-out MuSiQue the 135M model's plans were
+    #: invalid in 33 of 40 runs and the 10 accepted (with HotpotQA) all ended wrong or
+    #: refused, 8 of them copying the prompt's example; asking cost a call per question.
+    plan_llm: bool | None = None
     #: The plan built in code from the question's nested phrases (agentflow.agent.decompose),
     #: the fallback under an invalid model plan. None: on when the reader is trusted; with
     #: an untrusted (small) reader a chain of floor answers measured worse than the

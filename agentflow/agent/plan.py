@@ -39,14 +39,16 @@ def plan(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         clauses = None
     result = None
     # With clauses forced on, a small model is not asked: its plans are rarely valid.
-    ask_model = settings.plan_llm and not (clauses is not None and getattr(ctx.llm, "small", False))
+    plan_llm = ctx.trusts_reader() if settings.plan_llm is None else settings.plan_llm
+    ask_model = plan_llm and not (clauses is not None and getattr(ctx.llm, "small", False))
     if ask_model:
         result = ctx.ask(usage, node="plan", prompt="plan", output_type=Plan, question=question,
                          max_tokens=200)
     if result is not None:
         result = repair_plan(result)
     reason = ("the question's clauses give the plan (a small model is not asked)" if not ask_model
-              and settings.plan_llm else "planning by the model is off" if not settings.plan_llm
+              and plan_llm else "planning by the model is off" if settings.plan_llm is False
+              else "a small model is not asked for a plan" if not plan_llm
               else "the model gave no valid plan" if result is None
               else validate_plan(result, question, settings.max_sub_questions))
     if result is not None and reason is None:

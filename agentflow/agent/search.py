@@ -174,6 +174,12 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                     todo.extend((b, HOP_WEIGHT, "bridge") for b in _bridge_queries(sq, hits, ctx, sub_questions))
     for h in fresh.values():
         graph.add_passage(h, retrieved_for=sq["mem_id"], score=h.score)
+    if fresh and graph.embedder is not None:
+        # The store embedded these passages at ingest: memory search reuses the vectors.
+        for tool in ctx.tools:
+            if hasattr(tool, "vectors"):
+                graph.add_embeddings(tool.vectors(list(fresh), embedder_name=graph.embedder.name),
+                                     embedder_name=graph.embedder.name)
     # What memory knows about this sub-question: new passages and earlier ones.
     started = time.perf_counter()
     memory_tool = MemorySearch(graph)

@@ -385,6 +385,15 @@ class MemoryGraph:
         matrix = np.stack([self._embeddings[pid] for pid in passage_ids])
         return matrix @ self.embedder.embed_query(query)
 
+    def add_embeddings(self, vectors: dict[str, Any], *, embedder_name: str) -> None:
+        """Take passage embeddings made elsewhere (the corpus store's, by the same
+        embedder) so :meth:`search` does not embed those passages again."""
+        if self.embedder is None or self.embedder.name != embedder_name:
+            return
+        for pid, vector in vectors.items():
+            if f"p:{pid}" in self._graph and pid not in self._embeddings:
+                self._embeddings[pid] = np.asarray(vector, dtype=np.float32)
+
     def search(
         self, query: str, *, k: int = 5, query_entities: list[str] | None = None
     ) -> list[tuple[str, float]]:

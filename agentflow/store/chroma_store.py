@@ -124,6 +124,17 @@ class ChromaCollection:
                 out[doc_id] = (doc or "", dict(meta or {}))
         return out
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """``id -> stored embedding`` for the given ids that exist (no documents)."""
+        out: dict[str, list[float]] = {}
+        for start in range(0, len(ids), self.max_batch):
+            result = self.collection.get(ids=list(ids[start : start + self.max_batch]),
+                                         include=["embeddings"])
+            for doc_id, vector in zip(result["ids"], result["embeddings"]):
+                if vector is not None:
+                    out[doc_id] = vector
+        return out
+
     def all_ids(self) -> list[str]:
         """Every id in the collection (no documents or vectors), fetched page by page."""
         ids: list[str] = []

@@ -264,6 +264,11 @@ class CorpusStore:
                 out.append(_passage(doc_id, text, meta))
         return out
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embeddings of these passages (by id; unknown ids are left out), as
+        :attr:`embedder` made them: a reader of the same passages need not embed again."""
+        return self._chroma.vectors(list(dict.fromkeys(ids)))
+
     def missing_ids(self, ids: Sequence[str]) -> list[str]:
         """The ids of ``ids`` the store does not hold, in the order given (no texts fetched)."""
         present = self._chroma.existing_ids(list(dict.fromkeys(ids)))

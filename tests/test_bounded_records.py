@@ -5,7 +5,6 @@ word boundaries never becomes an entity name (issue 10, "never copy whole passag
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 from pathlib import Path
 
@@ -14,39 +13,12 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from agentflow.agent.api import Agent
 from agentflow.agent.checkpoint_texts import MIN_CHARS, CheckpointTextMissingError, TextStoreSerde
+from agentflow.evals.bench_records import QUESTION, SMALL_DOC, db_bytes, one_line
 from agentflow.llm.scripted import ScriptedLLM
 from agentflow.memory.entities import extract_entities
 from agentflow.store.corpus import CorpusStore
 from agentflow.store.ingest import MAX_FILE_BYTES, ingest
 from agentflow.trajectory import MAX_EVENT_TEXT, TrajectoryRecorder
-
-QUESTION = "Who founded Zorvath Industries?"
-_WORDS = ["Zorvath", "Industries", "was", "founded", "by", "Melira", "Quandt", "in", "Pellack",
-          "the", "harbour", "shipping", "company", "of", "1911"]
-
-
-def one_line(n_chars: int, seed: int = 0) -> str:
-    """Words joined by hyphens, no whitespace at all: one line, one "word" to a tokenizer
-    that splits on spaces, but searchable words to BM25 and the hashing embedder."""
-    rnd = random.Random(seed)
-    out: list[str] = []
-    size = 0
-    while size < n_chars:
-        word = rnd.choice(_WORDS)
-        out.append(word)
-        size += len(word) + 1
-    return "-".join(out)[:n_chars]
-
-
-def _db_bytes(path: Path) -> int:
-    conn = sqlite3.connect(str(path))
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-        size = conn.execute("PRAGMA page_size").fetchone()[0]
-    finally:
-        conn.close()
-    return int(pages) * int(size)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +35,7 @@ def big_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             fh.write(block)
     long_text = one_line(600_000)
     (docs / "long.txt").write_text(long_text, encoding="utf-8")
-    (docs / "small.txt").write_text("Zorvath Industries is a shipping company founded in 1911 by "
-                                    "Melira Quandt in the harbour of Pellack.\n", encoding="utf-8")
+    (docs / "small.txt").write_text(SMALL_DOC, encoding="utf-8")
     store = CorpusStore(root / "store", embedder="hash")
     report = ingest([docs], store, progress=False)
     # A model that never gives a usable answer: every step runs on its deterministic floor,
@@ -109,9 +80,9 @@ def test_checkpoints_refer_to_passages_instead_of_copying_them(big_run: dict[str
     for blob in blobs + writes:
         assert not any(p in blob for p in pieces), "a checkpoint holds a copy of a passage"
     assert max(len(b) for b in blobs) < 16_000
-    assert _db_bytes(run / "checkpoints.sqlite") < 512 * 1024
+    assert db_bytes(run / "checkpoints.sqlite") < 512 * 1024
     # Each long text is stored once, beside the checkpoints.
-    assert _db_bytes(run / "texts.sqlite") < 256 * 1024
+    assert db_bytes(run / "texts.sqlite") < 256 * 1024
 
 
 def test_trajectory_events_carry_ids_and_short_text(big_run: dict[str, object]) -> None:

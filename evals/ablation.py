@@ -30,6 +30,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("+ model plan even for a small model", "deep_research", {"plan_llm": True}),
     ("- first-hop names taken for bridges", "deep_research", {"beyond_subjects": False}),
     ("- model reader (top typed candidate)", "deep_research", {"reader_llm": False}),
+    ("floor stands for a small model's pick", "deep_research", {"reader_llm": None}),
     ("- critic", "deep_research", {"critic_llm": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),

@@ -220,6 +220,12 @@ def test_a_small_models_unsupported_pick_yields_to_the_supported_floor(store: Pa
     result = Agent(store, llm=small, embedder="hash").ask("Where was Melira Quandt born?")
     assert result.answer == "Ostrelle"
     assert any(n["kind"] == "reader_pick_unsupported" for n in read_trajectory(result.trajectory).of_type("note"))
+    # With reader_llm=None a small model is not asked to pick; the floor stands instead.
+    floor = Agent(store, llm=small, embedder="hash", settings=ResearchSettings(reader_llm=None)
+                  ).ask("Where was Melira Quandt born?")
+    assert floor.answer == "Ostrelle"
+    calls = read_trajectory(floor.trajectory).of_type("llm_call")
+    assert not [c for c in calls if c["node"] == "read"]
     strong = Agent(store, llm=ScriptedLLM(fn=picky), embedder="hash").ask("Where was Melira Quandt born?")
     assert strong.answer == "Velda College"
 

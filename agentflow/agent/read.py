@@ -117,7 +117,8 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     shown, memory_text, budget = _shown(state, ctx, graph, sq, passages, candidates)
     chosen: Candidate | None = None
     source = "candidate"
-    if passages and ctx.settings.reader_llm:
+    ask_reader = ctx.trusts_reader() if ctx.settings.reader_llm is None else ctx.settings.reader_llm
+    if passages and ask_reader:
         pick = ctx.ask(usage, node="read", prompt="read", output_type=pick_model(candidates),
                        sub_question=sq["id"], max_tokens=40, passages=shown, memory=memory_text,
                        question=question, candidates=[c.text for c in candidates], none=NONE)
@@ -146,8 +147,12 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                  f"reader pick {chosen.text!r} is not in a sentence about the question; "
                  f"using {candidates[0].text!r}", sub_question=sq["id"])
         chosen, source = None, "candidate"
+    # The floor: the best-scored typed span. It stands as the step's pick (as a reader's
+    # would) when the model is not asked because it is small.
+    stands = source == "reader"
     if chosen is None and candidates:
-        chosen = candidates[0]  # the floor: the best-scored typed span
+        chosen = candidates[0]
+        stands = ctx.settings.reader_llm is None and not ask_reader
     facts: list[tuple[str, str]] = []  # (passage id, sentence)
     if chosen is not None:
         facts.append((chosen.passage_id, chosen.sentence))
@@ -160,7 +165,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                  answer_source=source)
     return {
         "reader_budget": budget if passages else state.get("reader_budget"),
-        "reading": {"answer": answer, "grounded": chosen is not None, "source": source,
+        "reading": {"answer": answer, "grounded": chosen is not None, "source": source, "stands": stands,
                     "kind": kind.value, "supported": bool(chosen and chosen.relation_hits > 0),
                     "passage_id": chosen.passage_id if chosen else None,
                     "candidates": [c.text for c in candidates], "fact_ids": fact_ids,

@@ -50,12 +50,18 @@ def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None,
         return UNANSWERABLE_V
     if bridge:
         return ANSWERED_V
-    return ANSWERED_V if reading.get("source") == "reader" and not final else UNANSWERABLE_V
+    return ANSWERED_V if _stands(reading) and not final else UNANSWERABLE_V
+
+
+def _stands(reading: dict[str, Any]) -> bool:
+    """Whether the reading's span is the step's pick (the reader's, or the floor standing in
+    for a small model that is not asked), not just the best the code could find."""
+    return bool(reading.get("stands", reading.get("source") == "reader"))
 
 
 def _strength(reading: dict[str, Any]) -> tuple[bool, bool]:
     """How much a reading is worth: supported first, then the reader's pick over the floor."""
-    return (bool(reading.get("supported")), reading.get("source") == "reader")
+    return (bool(reading.get("supported")), _stands(reading))
 
 
 @traced("verify")
@@ -91,7 +97,7 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     if decision == AGAIN:
         if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in
-                                  ("answer", "grounded", "supported", "source", "passage_id")}
+                                  ("answer", "grounded", "supported", "source", "stands", "passage_id")}
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None
         sq["next_query"] = refined
     elif decision == ANSWERED_V:

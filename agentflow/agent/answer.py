@@ -97,12 +97,13 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     ranks = state.get("ranks") or {}
     fused = sorted(ranks, key=lambda pid: -ranks[pid])
     background = rank_evidence(fused, *[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
+    question_hits = state.get("question_hits") or []
+    trusted = ctx.trusts_reader()
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
-        found = evidence_order(state.get("question_hits") or [], background,
-                               [pid for ids in support.values() for pid in ids],
-                               trusted=ctx.trusts_reader())
+        found = evidence_order(question_hits, background,
+                               [pid for ids in support.values() for pid in ids], trusted=trusted)
         why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""
         ctx.note("answer", "refusal", f"no supported answer to the question{why}")
         return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL,
@@ -145,16 +146,13 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     # The hop before each cited passage: a retrieved passage that names the question's
     # entities and the cited passage's subject (its title) links the answer to the question.
     links = bridge_links(cited, lookup, state["question"],
-                         [p for p in rank_evidence(state.get("question_hits") or [], background) if p in retrieved])
+                         [p for p in rank_evidence(question_hits, background) if p in retrieved])
     cited = rank_evidence(links, cited, limit=6)
     if not cited:
         ctx.note("answer", "refusal", "the answer has no supporting passage among those retrieved")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
-                                         evidence=evidence_order(state.get("question_hits") or [], background, [],
-                                                                 trusted=ctx.trusts_reader()),
-                                         lookup=lookup,
-                                         removed=removed)}
-    evidence = evidence_order(state.get("question_hits") or [], background, cited + chain,
-                              trusted=ctx.trusts_reader())
+                                         evidence=evidence_order(question_hits, background, [], trusted=trusted),
+                                         lookup=lookup, removed=removed)}
+    evidence = evidence_order(question_hits, background, cited + chain, trusted=trusted)
     return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=final, citations=cited,
                                      evidence=evidence, lookup=lookup, removed=removed)}

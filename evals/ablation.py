@@ -32,6 +32,11 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- model reader (top typed candidate)", "deep_research", {"reader_llm": False}),
     ("floor stands for a small model's pick", "deep_research", {"reader_llm": None}),
     ("- critic", "deep_research", {"critic_llm": False}),
+    ("- clause plan for a small model", "deep_research", {"clause_plan": False}),
+    ("- whole-question bridges under a plan", "deep_research", {"question_bridges": False}),
+    ("- answers stated about the named entity", "deep_research", {"named_subjects": False}),
+    ("- comparisons decided in code", "deep_research", {"compare_in_code": False}),
+    ("- final step must be supported", "deep_research", {"final_step_support": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

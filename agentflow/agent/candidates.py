@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentflow.agent.answer_types import AnswerType, expected_type, fits
+from agentflow.agent.decompose import nests
 from agentflow.agent.gazetteer import is_country, is_region, place_kind
 from agentflow.agent.relations import relation_key, relation_keys
 from agentflow.agent.state import content_words
@@ -38,6 +39,9 @@ class Candidate(BaseModel):
     #: Relation words of the question (not part of its names) that the sentence echoes:
     #: 0 means the sentence says nothing about what was asked, only about whom.
     relation_hits: int = 0
+    #: The sentence (or its passage, by title) names in full the entity a one-hop
+    #: question asks about; None when the question names none or nests.
+    about_subject: bool | None = None
 
 
 RELATION_FACTOR = 1.0
@@ -46,6 +50,10 @@ RELATION_FACTOR = 1.0
 #: passage (an answer one hop further may have a passage of its own, so only first-hop
 #: names count).
 SUBJECT_FACTOR = 0.5
+#: In a one-hop question ("When was Thador Destam born?") the answer is stated about the
+#: entity the question names: a span in a sentence naming it in full, or in the passage
+#: about it (its title), is likelier than one beside a namesake ("Thador Grathvan").
+NAMED_FACTOR = 2.0
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
@@ -108,6 +116,14 @@ def _cue(sentence: str, span: str, kind: AnswerType) -> float:
     if kind == AnswerType.PERSON and _PLACE_CUE.search(before):
         return 0.7
     return 1.0
+
+
+def _named_place(sentence: str, span: str) -> bool:
+    """A name that only looks like a demonym ("Rogenistan"): it follows a place cue
+    ("lies in Rogenistan") and no noun follows it, as one would an adjective."""
+    at = sentence.find(span)
+    after = sentence[at + len(span):].lstrip()
+    return at >= 0 and bool(_PLACE_CUE.search(sentence[max(0, at - 30):at])) and not after[:1].islower()
 
 
 def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -202,6 +218,7 @@ def answer_candidates(
     limit: int = 6,
     hop_bonus: float = 1.0,
     beyond_subjects: bool = False,
+    named_subjects: bool = True,
 ) -> list[Candidate]:
     """The best ``limit`` spans of ``passages`` (best-first dicts with ``id``, ``title``,
     ``text``) that could answer ``question``.
@@ -210,6 +227,8 @@ def answer_candidates(
     is dropped when all its words are in the question, or when it does not fit the
     expected answer type. ``beyond_subjects`` (the last hop of a multi-hop question)
     weighs down spans that name what a shown passage is about (:data:`SUBJECT_FACTOR`).
+    ``named_subjects`` favours, in a question that does not nest, spans stated about
+    the entity it names (:data:`NAMED_FACTOR`).
     """
     kind = kind or expected_type(question)
     q_words = content_words(question)
@@ -229,11 +248,17 @@ def answer_candidates(
                if any(normalize_entity(e) in t for t in anchor_texts)} - q_keys
     subjects = {passage_subject(p.get("title", "")) for p in passages} if beyond_subjects else set()
     subjects.discard("")
+    # Only a question that does not nest asks something of the entity it names; in a
+    # multi-hop one the named entity's passage holds the bridge, not the answer.
+    named = {k for k in q_keys if k} if named_subjects and not nests(question) else set()
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
     for rank, p in enumerate(passages):
         title_words = content_words(p.get("title", ""))
+        about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
         for sentence in sentences(p["text"]):
+            s_norm = f" {normalize_entity(sentence)} "
+            names_it = about_named or any(f" {k} " in s_norm for k in named)
             s_words = content_words(sentence) | title_words
             s_keys = relation_keys(s_words)
             for span in _spans(sentence, kind):
@@ -242,7 +267,7 @@ def answer_candidates(
                 if not key or key in q_keys or key in banned or not words or words <= q_words:
                     continue
                 if not fits(span, kind) or (kind.named and _DEMONYM.match(span)
-                                            and not is_country(span)):
+                                            and not is_country(span) and not _named_place(sentence, span)):
                     continue
                 # Relation words ("born", "founded") say the sentence states what is asked;
                 # the question's names only say whom it is about: they weigh double.
@@ -258,6 +283,8 @@ def answer_candidates(
                         normalize_entity(e) for e in extract_entities(sentence)}
                     if about & bridges:
                         score *= 1.0 + hop_bonus
+                if names_it:
+                    score *= NAMED_FACTOR
                 if key in subjects and any(f" {key} " in f" {t} " for t in anchor_texts):
                     # Named by the first hop and with a passage of its own: the bridge.
                     score *= SUBJECT_FACTOR
@@ -265,7 +292,8 @@ def answer_candidates(
                 if key not in best or score > best[key].score:
                     best[key] = Candidate(
                         text=span, passage_id=p["id"], sentence=sentence[:300], score=score,
-                        kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation))
+                        kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation),
+                        about_subject=names_it if named else None)
     for key, cand in best.items():
         # A span the passages repeat is a little more likely to be what they are about.
         cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)

@@ -58,6 +58,10 @@ class ResearchSettings(BaseModel):
     #: question plus bridge hops (R@5 0.73 vs 0.83, 20 dev questions, LLM-free loop).
     clause_plan: bool | None = None
     bridge_searches: int = 3  # LLM-free bridge hops after the question's first search
+    #: Under a multi-step plan and an untrusted reader, the whole question's search is
+    #: still followed by its bridge hops (the evidence floor does not depend on the
+    #: weak reader's chain of answers).
+    question_bridges: bool = True
     #: A step that depends on earlier ones is also searched with their runner-up answers.
     alternate_searches: int = 2
     #: The model picks among typed candidate spans. False: nobody picks (the floor must be
@@ -71,10 +75,22 @@ class ResearchSettings(BaseModel):
     #: model it refused half the first 8 dev questions (3 of them with every gold passage
     #: retrieved), against 0.05 refused without it; the relation families are too narrow.
     final_needs_support: bool = False
+    #: The same rule for the final step of a plan of several steps only (a one-hop
+    #: question about an earlier answer, whose relation words are few and direct).
+    final_step_support: bool = True
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
     #: On the last hop of a multi-hop question, a span naming what a shown passage is
     #: about is weighed down as a likely bridge (agentflow.agent.candidates.SUBJECT_FACTOR).
     beyond_subjects: bool = True
+    #: "Who was born earlier, A or B?" is decided in code from the dates the run's
+    #: passages state for A and B (agentflow.agent.compare); the model picks between the
+    #: two options only when a date is missing.
+    compare_in_code: bool = True
+    #: In a step that does not nest, a span stated about the entity the step names (in
+    #: a sentence naming it, or in the passage titled with it) is likelier than one next
+    #: to a namesake (agentflow.agent.candidates.NAMED_FACTOR), and only such a span
+    #: supports the step's answer.
+    named_subjects: bool = True
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.
     screen_passages: bool = True

@@ -50,7 +50,10 @@ _SUBJECT_RELATIVE = re.compile(r"(?:also\s+|first\s+)?[a-z]+(?:ed|ote|ung|ew|ade
                                r"(?:by\s+|in\s+|for\s+|to\s+)?(?=[A-Z#\"])")
 _OBJECT_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+[a-z]+(?:ed|ied|ote|ung|ew|ade|ought|orn))"
-    r"\s+(?:is|was|were|are|has|had)\b")
+    r"\s+(?:(?:is|was|were|are|has|had)\b|[a-z]+\s*$)")
+# A participle phrase: "the person married to X", "the film directed by X".
+_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+(?:ed|en|wn|orn))\s+"
+                         r"(?P<prep>to|by|in|at|from|with|for|on)\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
 # A bare relative whose subject is a name and verb a past tense: "the university X attended".
 _BARE_PAST = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+"
                         r"[a-z]+(?:ed|ote|ung|ew|ade|ought)\b(?:\s+(?:at|in|for|with|to|from))?)")
@@ -70,7 +73,7 @@ _NOT_HOPS = frozenset("east west north south rest end beginning middle side top 
                       "half number name".split())
 # A title that runs on past a possessive: "Mouthfeansu's Ember".
 _POSSESSIVE_TITLE = re.compile(r"'s(?:\s+[A-Z][\w-]*)+")
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+|and\s+|for\s+)?[A-Z][\w'’-]*)*")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for\s+|from\s+|&\s+)?[A-Z][\w'’.-]*)*")
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4
@@ -86,6 +89,10 @@ def _leading_name(text: str) -> str | None:
     if m:
         return m.group(0)
     names = _names(text)
+    run = _CAPITALISED_RUN.match(text)
+    if run and names and len(run.group(0)) > len(names[0]) and run.group(0).startswith(names[0]):
+        # A title the extractor cut at a lower-case word: "Songs from Birgergas".
+        return run.group(0).rstrip(".") if not run.group(0).endswith("Co.") else run.group(0)
     for candidate in (names[:1] and [names[0], f"the {names[0]}"]):
         # Only the first name can start the text (case-insensitively: "the"/"The").
         if text.lower().startswith(candidate.lower()):
@@ -137,14 +144,24 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
             end = start + rel.start("rest") + len(body)
             found.append((start, end, _ask(rel.group("noun"), f"{rel.group('rel')} {body}")))
             continue
-        bare = _BARE_RELATIVE.match(tail)
-        if bare and bare.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
-            found.append((start, start + bare.end(), _ask(bare.group("noun"), f"that {bare.group('rest')}")))
-            continue
+        # A past-tense clause first: in "the university X attended was born" the clause
+        # ends at "attended"; "was born" belongs to the outer phrase.
         past = _BARE_PAST.match(tail)
         if past and past.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
             found.append((start, start + past.end(), _ask(past.group("noun"), f"that {past.group('rest')}")))
             continue
+        bare = _BARE_RELATIVE.match(tail)
+        if bare and bare.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+            found.append((start, start + bare.end(), _ask(bare.group("noun"), f"that {bare.group('rest')}")))
+            continue
+        part = _PARTICIPLE.match(tail)
+        if part and part.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+            name = _leading_name(part.group("rest"))
+            if name:
+                end = start + part.start("rest") + len(name)
+                found.append((start, end, _ask(part.group("noun"),
+                                               f"{part.group('verb')} {part.group('prep')} {name}")))
+                continue
         of = _OF.match(tail)
         if of and of.group("noun").split()[-1] not in _NAMING_NOUNS | _NOT_HOPS:
             name = _leading_name(of.group("rest"))

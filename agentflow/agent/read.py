@@ -18,10 +18,12 @@ from pydantic import BaseModel, Field, create_model
 
 from agentflow.agent.answer_types import expected_type
 from agentflow.agent.candidates import Candidate, answer_candidates, sentences
+from agentflow.agent.compare import comparison
+from agentflow.agent.compare import decide as decide_comparison
 from agentflow.agent.context import RunContext
 from agentflow.agent.decompose import nests
 from agentflow.agent.grounding import best_sentences, is_non_answer, normalize_answer
-from agentflow.agent.injection import screen
+from agentflow.agent.injection import passage_reason, screen
 from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState, final_steps
@@ -46,6 +48,16 @@ def pick_model(candidates: list[Candidate]) -> type[BaseModel]:
         __doc__="The span of the passages that answers the question.",
         answer=(str, Field(json_schema_extra={"enum": choices})),
     )
+
+
+def _run_passages(graph: Any) -> list[dict[str, Any]]:
+    """Every passage the run has retrieved (from its memory graph), as reader dicts."""
+    out = []
+    for pid in graph.passage_ids():
+        p = graph.passage(pid)
+        if p is not None:
+            out.append({"id": pid, "title": p.title, "text": p.text})
+    return out
 
 
 def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
@@ -113,12 +125,24 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     last_hop = ctx.settings.beyond_subjects and any(s["id"] == sq["id"] for s in final_steps(subs)) and (
         len(subs) > 1 or nests(state["question"]))
     candidates = answer_candidates(passages, question, kind=kind, exclude=earlier,
-                                   limit=MAX_CANDIDATES, beyond_subjects=last_hop)
-    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages, candidates)
+                                   limit=MAX_CANDIDATES, beyond_subjects=last_hop,
+                                   named_subjects=ctx.settings.named_subjects)
     chosen: Candidate | None = None
     source = "candidate"
+    comp = comparison(question) if ctx.settings.compare_in_code else None
+    if comp is not None:
+        # "Who was born earlier, A or B?": the answer is an option, decided by the dates
+        # every passage of the run states for them; the model only picks between the two
+        # options when a date is missing.
+        known = passages + [p for p in _run_passages(graph) if p["id"] not in {q["id"] for q in passages}
+                            and not (ctx.settings.screen_passages and passage_reason(p))]
+        chosen = decide_comparison(comp, known)
+        source = "comparison" if chosen is not None else source
+        keys = {normalize_answer(o) for o in comp.options}
+        candidates = [c for c in candidates if normalize_answer(c.text) in keys] or candidates
+    shown, memory_text, budget = _shown(state, ctx, graph, sq, passages, candidates)
     ask_reader = ctx.trusts_reader() if ctx.settings.reader_llm is None else ctx.settings.reader_llm
-    if passages and ask_reader:
+    if passages and ask_reader and chosen is None:
         pick = ctx.ask(usage, node="read", prompt="read", output_type=pick_model(candidates),
                        sub_question=sq["id"], max_tokens=40, passages=shown, memory=memory_text,
                        question=question, candidates=[c.text for c in candidates], none=NONE)
@@ -149,7 +173,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         chosen, source = None, "candidate"
     # The floor: the best-scored typed span. It stands as the step's pick (as a reader's
     # would) when the model is not asked because it is small.
-    stands = source == "reader"
+    stands = source in {"reader", "comparison"}
     if chosen is None and candidates:
         chosen = candidates[0]
         stands = ctx.settings.reader_llm is None and not ask_reader
@@ -166,7 +190,11 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return {
         "reader_budget": budget if passages else state.get("reader_budget"),
         "reading": {"answer": answer, "grounded": chosen is not None, "source": source, "stands": stands,
-                    "kind": kind.value, "supported": bool(chosen and chosen.relation_hits > 0),
+                    "kind": kind.value,
+                    # Supported: the sentence states what is asked, about whom it is asked
+                    # (a one-hop step naming its subject: not about a namesake).
+                    "supported": bool(chosen and chosen.relation_hits > 0 and chosen.about_subject is not False),
+                    "about_subject": chosen.about_subject if chosen else None,
                     "passage_id": chosen.passage_id if chosen else None,
                     "candidates": [c.text for c in candidates], "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},

@@ -16,12 +16,15 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "found": ("founder", "founders", "founded", "founding", "establish", "established",
               "establishment", "created", "creator", "cofounder", "co-founded", "started"),
     "marriage": ("married", "marry", "marries", "spouse", "wife", "husband", "wed", "wedded"),
-    "author": ("wrote", "written", "writer", "author", "authored", "novelist"),
+    "author": ("wrote", "written", "writer", "author", "authored", "novelist", "novel", "book",
+               "poem", "memoir"),
     "direct": ("directed", "director", "directs", "filmmaker"),
-    "perform": ("performed", "performer", "recorded", "sang", "singer", "artist", "band"),
+    "perform": ("performed", "performer", "recorded", "sang", "singer", "artist", "band", "song",
+                "album"),
     "base": ("headquartered", "headquarters", "based", "offices", "office", "seat"),
     "study": ("studied", "educated", "attended", "alumnus", "alumna", "graduated", "student"),
-    "locate": ("located", "lies", "situated", "lie", "location", "sits"),
+    # "In which country is X?" / "Which country is home to X?" are answered by "X lies in".
+    "locate": ("located", "lies", "situated", "lie", "location", "sits", "country", "home"),
     "release": ("released", "published", "publication", "issued", "premiered", "debuted"),
     "lead": ("charge", "leader", "head", "president", "governor", "minister", "ruler", "mayor"),
 }

@@ -51,16 +51,19 @@ def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
 
 
 def _bridge_queries(sq: dict[str, Any], hits: list[SearchHit], ctx: RunContext,
-                    sub_questions: list[dict[str, Any]]) -> list[str]:
-    """The next hop without the LLM: "<bridge> <sub-question>" for the best bridge names
-    of the first query's top passages (empty when the setting is off)."""
+                    sub_questions: list[dict[str, Any]], text: str | None = None) -> list[str]:
+    """The next hop without the LLM: "<bridge> <text>" for the best bridge names of
+    ``hits`` (the first query's top passages; ``text`` defaults to the sub-question;
+    empty when the setting is off)."""
     n = ctx.settings.bridge_searches
     # Bridge hops stand in for a missing decomposition: with a real plan each step is one
     # hop, and the ablation (oracle plans) measured bridge seats crowding out the step's
-    # own passages (EM 0.80 without them vs 0.60 with, 15 questions).
-    if n <= 0 or not hits or len(sub_questions) > 1:
+    # own passages (EM 0.80 without them vs 0.60 with, 15 questions). The whole question's
+    # own search (``text``) still gets them under an untrusted reader's plan, whose
+    # steps' answers are often wrong hops.
+    if n <= 0 or not hits or (len(sub_questions) > 1 and text is None):
         return []
-    text = sq["resolved"] or sq["text"]
+    text = text or sq["resolved"] or sq["text"]
     frequency = next((t.entity_frequency for t in ctx.tools if hasattr(t, "entity_frequency")), None)
     earlier = [s.get("answer") or "" for s in sub_questions if s["id"] != sq["id"]]
     names = bridge_entities(text, hits, limit=n, exclude=earlier, frequency=frequency)
@@ -151,7 +154,10 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             new = [h for h in data if not graph.has_passage(h.id) and h.id not in fresh]
             for h in new:
                 fresh[h.id] = h
-            per_query.append(new)
+            # A step's own best passages are read even when an earlier step retrieved
+            # them ("When was #1 born?" is answered by the passage that named #1).
+            per_query.append(data[:2] + [h for h in new if h not in data[:2]]
+                             if kind == "query" and not per_query and sq["rounds"] == 0 else new)
             retrieved.extend(h.id for h in hits)
             # The question's own head leads the evidence outright; its later passages
             # vote as if ranked from just below that head.
@@ -166,8 +172,11 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             )
             ctx.progress(type="search", node="search", sub_question=sq["resolved"], query=query,
                          tool=tool.name, found=len(hits), new=len(new))
-            if query.strip() == state["question"].strip() and not question_hits:
+            if query.strip() == question and not question_hits:
                 question_hits = [h.id for h in hits]
+                if len(sub_questions) > 1 and not ctx.trusts_reader() and ctx.settings.question_bridges:
+                    todo.extend((b, HOP_WEIGHT, "bridge")
+                                for b in _bridge_queries(sq, hits, ctx, sub_questions, text=question))
             if kind == "query" and not first_hits:
                 first_hits = hits
                 if sq["rounds"] == 0:

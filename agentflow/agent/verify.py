@@ -89,15 +89,20 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                               answer=answer, facts=reading.get("facts", [])[:3])
     # A trusted (strong) reader's pick may word the relation differently from the
     # question; an untrusted one's must be stated by its sentence to answer the question.
-    final = ctx.settings.final_needs_support and not ctx.trusts_reader() and any(
-        s["id"] == sq["id"] for s in final_steps(sub_questions))
+    # Under a plan of several steps the final one is a one-hop question about a named
+    # entity (an earlier step's answer): its answer must be stated about that entity, or
+    # the evidence for it is missing and the run refuses (SIM-RAG: refusal is a claim
+    # that evidence is missing, checked in code).
+    final = not ctx.trusts_reader() and any(s["id"] == sq["id"] for s in final_steps(sub_questions)) and (
+        ctx.settings.final_needs_support or (ctx.settings.final_step_support and len(sub_questions) > 1))
     bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)
     if decision == AGAIN:
         if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in
-                                  ("answer", "grounded", "supported", "source", "stands", "passage_id")}
+                                  ("answer", "grounded", "supported", "source", "stands", "passage_id",
+                                   "about_subject")}
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None
         sq["next_query"] = refined
     elif decision == ANSWERED_V:

@@ -201,3 +201,29 @@ def test_branches_overlap_in_wall_time(store: Path, tmp_path: Path) -> None:
     reads = sorted((start, end) for node, _, start, end in log if node == "read")
     assert len(reads) == 4
     assert any(reads[i + 1][0] < reads[i][1] for i in range(3)), reads
+
+
+def plan_reader(messages: list[ChatMessage], schema: dict[str, Any] | None) -> Any:
+    """``scripted:tests.test_fanout:plan_reader``: the world's reader, planning :data:`PLAN`."""
+    if node_of(messages) == "plan":
+        return {"sub_questions": [{"question": q, "depends_on": d} for q, d in PLAN]}
+    return read_like_a_model(messages, schema)
+
+
+def test_fanout_under_langgraph_tooling_with_a_store_and_checkpointer(store: Path, tmp_path: Path) -> None:
+    """The graph as ``langgraph dev`` runs it: context from JSON, memory in the graph's store."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.store.memory import InMemoryStore
+
+    from graphs.deep_research import build
+
+    graph = build().compile(checkpointer=InMemorySaver(), store=InMemoryStore())
+    context = {"llm": "scripted:tests.test_fanout:plan_reader", "store": str(store), "embedder": "hash",
+               "runs": str(tmp_path / "runs"), "settings": {"concurrency": 2}}
+    out = graph.invoke({"question": QUESTION, "run_id": "lg-1"}, {"configurable": {"thread_id": "t-1"}},
+                       context=context)
+    assert out["status"] == "answered" and out["answer"] == A.city
+    assert out["memory"]["rev"] == out["memory_rev"]  # a reference: the graph lives in the store
+    events = read_trajectory(tmp_path / "runs" / "lg-1" / "trajectory.jsonl").events
+    assert sorted(e["branch"] for e in events if e["type"] == "branch_end") == ["1", "2"]
+    assert events[-1]["type"] == "final" and events[-1]["status"] == "answered"

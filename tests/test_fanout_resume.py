@@ -17,7 +17,7 @@ from tests.helpers import build_store
 from tests.test_fanout import PLAN, QUESTION, A
 
 SCRIPT = r"""
-import json, re, sys, time
+import json, os, re, sqlite3, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from agentflow import Agent
@@ -37,11 +37,15 @@ def asked(messages):
 def fn(messages, schema):
     node, question = node_of(messages), asked(messages)
     if mode == "first" and node == "verify" and question == second_step:
-        # Hang inside the fan-out once the other branch has finished (its last call is
-        # its verify; a moment later its writes are in the checkpoint), until killed.
-        while ["verify", first_step] not in done:
+        # Hang inside the fan-out once the other branch has finished and its result is
+        # in the checkpoint database (a task's writes are saved as it ends), until killed.
+        db = Path(os.environ["AGENTFLOW_HOME"]) / "runs" / run_id / "checkpoints.sqlite"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with sqlite3.connect(db) as conn:
+                if conn.execute("SELECT count(*) FROM writes WHERE channel = 'branches'").fetchone()[0]:
+                    break
             time.sleep(0.05)
-        time.sleep(1.0)
         Path(out + ".hang").write_text("hanging")
         time.sleep(120)
     if node == "plan":

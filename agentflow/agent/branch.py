@@ -63,7 +63,7 @@ class BranchResult(BaseModel):
 
     id: str
     sub_question: dict[str, Any]  # the sub-question's record after the branch
-    usage: dict[str, float] = Field(default_factory=dict)  # COUNTERS added; max_prompt_tokens: peak
+    usage: dict[str, int | float] = Field(default_factory=dict)  # COUNTERS added; max_prompt_tokens: peak
     retrieved: list[str] = Field(default_factory=list)  # passage ids new to the run, in order
     ranks: dict[str, float] = Field(default_factory=dict)  # rank votes this branch's searches cast
     question_hits: list[str] = Field(default_factory=list)  # set when this branch asked the question

@@ -3,7 +3,10 @@
 ``select`` picks the next sub-question whose dependencies are answered; ``verify``
 either settles it or sends it back to ``search`` with a refined query; budgets
 are checked in ``select`` (and before every LLM call and search), so a run always
-ends in ``answer`` with a status.
+ends in ``answer`` with a status. With ``concurrency`` above 1, ``select`` sends the
+sub-questions that are ready together to parallel ``branch`` nodes (each runs
+search -> read -> verify for its own), and ``join`` merges what they found before
+``select`` goes on (:mod:`agentflow.agent.fanout`).
 
 LangGraph tooling (``langgraph dev``, Studio) loads :data:`graph` through
 ``langgraph.json``; agentflow itself compiles :func:`build` with its own
@@ -15,6 +18,8 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from agentflow.agent.answer import answer
+from agentflow.agent.branch import branch
+from agentflow.agent.fanout import join
 from agentflow.agent.intake import intake
 from agentflow.agent.plan import plan
 from agentflow.agent.read import read
@@ -38,10 +43,15 @@ def build() -> StateGraph:
     g.add_node("verify", verify)
     g.add_node("answer", answer)
     g.add_node("intake", intake)
+    g.add_node("branch", branch)
+    g.add_node("join", join)
     g.add_edge(START, "intake")
     g.add_edge("intake", "plan")
     g.add_edge("plan", "select")
-    g.add_conditional_edges("select", after_select, {"search": "search", "answer": "answer"})
+    # "branch" is reached by Send (one per fanned-out sub-question); named here for drawings.
+    g.add_conditional_edges("select", after_select, {"search": "search", "answer": "answer", "branch": "branch"})
+    g.add_edge("branch", "join")
+    g.add_edge("join", "select")
     g.add_edge("search", "read")
     g.add_edge("read", "verify")
     g.add_conditional_edges("verify", after_verify, {"search": "search", "select": "select"})

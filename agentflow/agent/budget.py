@@ -66,3 +66,35 @@ def llm_budget_left(usage: dict[str, Any], budget: Budget) -> bool:
 def search_budget_left(usage: dict[str, Any], budget: Budget) -> bool:
     """True while another search is allowed."""
     return usage.get("searches", 0) < budget.max_searches and usage.get("seconds", 0.0) < budget.max_seconds
+
+
+def _shares(total: int, n: int) -> list[int]:
+    """``total`` split into ``n`` whole shares that differ by at most one (larger first)."""
+    total = max(total, 0)
+    return [total // n + (1 if i < total % n else 0) for i in range(n)]
+
+
+def split_left(usage: dict[str, Any], budget: Budget, n: int) -> list[dict[str, int]]:
+    """What is left of the run's LLM calls, searches and tokens, split into ``n`` shares
+    (one per parallel branch). The shares add up to what is left, so branches together
+    never spend more than the run may, in whatever order they run; a branch that spends
+    less leaves the rest to the steps after it. Time is not split: branches run side by
+    side, each within the run's remaining wall time."""
+    tokens = budget.max_tokens - usage.get("prompt_tokens", 0) - usage.get("completion_tokens", 0)
+    calls = _shares(budget.max_llm_calls - usage.get("llm_calls", 0), n)
+    searches = _shares(budget.max_searches - usage.get("searches", 0), n)
+    token_shares = _shares(tokens, n)
+    return [{"llm_calls": c, "searches": s, "tokens": t}
+            for c, s, t in zip(calls, searches, token_shares, strict=True)]
+
+
+def share_budget(budget: Budget, start: dict[str, Any], share: dict[str, int]) -> Budget:
+    """The budget a branch enforces on its own usage (which starts at ``start``): the
+    run's limits cut to ``start`` plus its ``share``. Not validated: a share may be zero
+    (that branch then reads without the LLM, as a run whose LLM budget is spent)."""
+    used_tokens = start.get("prompt_tokens", 0) + start.get("completion_tokens", 0)
+    return budget.model_copy(update={
+        "max_llm_calls": start.get("llm_calls", 0) + share["llm_calls"],
+        "max_searches": start.get("searches", 0) + share["searches"],
+        "max_tokens": used_tokens + share["tokens"],
+    })

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agentflow.agent.budget import Budget, llm_budget_left
 from agentflow.agent.events import event_dict, progress_event
@@ -97,6 +97,12 @@ class ResearchSettings(BaseModel):
     # Whether the reader's pick stands when its sentence does not echo the question while
     # another candidate's does; None: yes, except for a small model (``LLM.small``).
     trust_reader: bool | None = None
+    #: How many independent sub-questions (their dependencies answered) are researched at
+    #: once, each in its own branch (agentflow.agent.fanout). 1: one after another, the
+    #: loop as it always ran. None: 4 for a model behind a remote OpenAI-compatible server,
+    #: else 1 (the embedded model answers one request at a time, and so does a server on
+    #: this machine unless it was started with several slots).
+    concurrency: int | None = Field(default=None, ge=1, le=32)
 
 
 @dataclass

@@ -1,15 +1,19 @@
 """The select node and the conditional edges of the deep-research graph: pick the
-next sub-question whose dependencies are answered, or go to answer when every
-sub-question is settled or a budget is spent."""
+next sub-question whose dependencies are answered (or, with ``concurrency`` above 1,
+send every ready one to its own branch: :mod:`agentflow.agent.fanout`), or go to
+answer when every sub-question is settled or a budget is spent."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Send
 
+from agentflow.agent.branch import branch_sends
 from agentflow.agent.budget import exhausted
 from agentflow.agent.context import RunContext
+from agentflow.agent.fanout import concurrency_of, fanout_orders
 from agentflow.agent.live import context_of
 from agentflow.agent.state import (
     PENDING,
@@ -38,13 +42,29 @@ def select(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     sq = next_ready(sub_questions)
     if sq is None:
         return {"sub_questions": sub_questions, "current": None}
+    width = concurrency_of(ctx)
+    orders = fanout_orders(sub_questions, state["usage"], ctx.budget, width) if width > 1 else []
+    if orders:
+        by_id = {s["id"]: s for s in sub_questions}
+        for order in orders:
+            step = by_id[order.id]
+            step["resolved"] = resolve_text(step, sub_questions)
+            ctx.progress(type="sub_question", node="select", id=step["id"], sub_question=step["resolved"],
+                         branch=step["id"])
+        ctx.note("select", "fanout", f"researching sub-questions {', '.join(o.id for o in orders)} at once",
+                 branches=[o.model_dump() for o in orders])
+        return {"sub_questions": sub_questions, "current": None, "reading": {}, "candidates": [],
+                "fanout": [o.model_dump() for o in orders]}
     sq["resolved"] = resolve_text(sq, sub_questions)
     ctx.progress(type="sub_question", node="select", id=sq["id"], sub_question=sq["resolved"])
     return {"sub_questions": sub_questions, "current": sq["id"], "reading": {}, "candidates": []}
 
 
-def after_select(state: ResearchState) -> Literal["search", "answer"]:
-    """Search for the selected sub-question, or answer when none is left."""
+def after_select(state: ResearchState) -> Literal["search", "answer"] | list[Send]:
+    """Search for the selected sub-question, send the fanned-out ones to their branches,
+    or answer when none is left."""
+    if state.get("fanout"):
+        return branch_sends(dict(state))
     return "search" if state.get("current") else "answer"
 
 

@@ -9,7 +9,7 @@ and a revision number (:mod:`agentflow.agent.memory_store`).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from typing_extensions import TypedDict
 
@@ -19,6 +19,13 @@ REF = re.compile(r"#(\d+)")
 
 # Sub-question statuses.
 PENDING, ANSWERED, UNANSWERABLE = "pending", "answered", "unanswerable"
+
+
+def merge_branches(done: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The reducer of ``ResearchState.branches``: results of parallel branches merged by
+    sub-question id (each branch writes only its own id, so the merge is the same in
+    whatever order they finish); an empty update clears it (the join has folded them)."""
+    return {**done, **new} if new else {}
 
 
 class ResearchState(TypedDict, total=False):
@@ -45,6 +52,12 @@ class ResearchState(TypedDict, total=False):
     citations: list[dict[str, Any]]
     evidence: list[dict[str, Any]]
     removed_citations: list[str]
+    #: Sub-questions sent to parallel branches by ``select`` (:mod:`agentflow.agent.fanout`):
+    #: ``[{"id", "budget", "asks_question"}]``; empty or absent: one at a time, as ``current``.
+    fanout: list[dict[str, Any]]
+    #: What each parallel branch did, by sub-question id, until ``join`` folds it into the
+    #: fields above (:class:`agentflow.agent.branch.BranchResult` as a dict).
+    branches: Annotated[dict[str, Any], merge_branches]
 
 
 def new_sub_question(index: int, text: str, depends_on: list[str]) -> dict[str, Any]:
@@ -150,6 +163,14 @@ def next_ready(sub_questions: list[dict[str, Any]]) -> dict[str, Any] | None:
         if all(by_id.get(d, {}).get("status") == ANSWERED for d in sq["depends_on"]):
             return sq
     return None
+
+
+def ready_steps(sub_questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every pending sub-question whose dependencies are all answered, in plan order
+    (the first is :func:`next_ready`'s)."""
+    by_id = {s["id"]: s for s in sub_questions}
+    return [sq for sq in sub_questions if sq["status"] == PENDING
+            and all(by_id.get(d, {}).get("status") == ANSWERED for d in sq["depends_on"])]
 
 
 def blocked(sub_questions: list[dict[str, Any]]) -> list[dict[str, Any]]:

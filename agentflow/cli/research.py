@@ -29,6 +29,7 @@ def ask_cmd(
     max_searches: int = typer.Option(20, "--max-searches", min=1, help="Budget: searches."),
     max_tokens: int = typer.Option(80_000, "--max-tokens", min=1, help="Budget: prompt + completion tokens."),
     max_seconds: float = typer.Option(600.0, "--max-seconds", min=1, help="Budget: wall time."),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=32, metavar="N", help="Independent sub-questions researched at once (default: 1 for a local model, 4 for a remote one)."),
     trajectory: Path | None = typer.Option(None, "--trajectory", help="Write the trajectory here (default: the run's folder)."),
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID", help="Resume the interrupted run with this id."),
     run_id: str | None = typer.Option(None, "--run-id", metavar="RUN_ID", help="Give the run this id."),
@@ -40,6 +41,7 @@ def ask_cmd(
     """Research a question: plan, search, read, verify, answer with citations or refuse."""
     from agentflow.agent.api import Agent
     from agentflow.agent.budget import Budget
+    from agentflow.agent.context import ResearchSettings
     from agentflow.agent.runner import Runner
     from agentflow.config import runs_dir
 
@@ -58,7 +60,8 @@ def ask_cmd(
         budget = Budget(max_llm_calls=max_llm_calls, max_searches=max_searches, max_tokens=max_tokens,
                         max_seconds=max_seconds)
         agent = Agent(store, llm=llm, graph=graph, embedder=embedder, chroma_url=chroma_url, budget=budget,
-                      sources=source or None, llm_options=options)
+                      settings=ResearchSettings(concurrency=concurrency), sources=source or None,
+                      llm_options=options)
     if not as_json:  # before the run's clock starts, and saying what takes the time
         preload_embedder(console, agent.components.embedder)
         preload_llm(console, agent.llm)

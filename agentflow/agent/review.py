@@ -31,6 +31,7 @@ from agentflow.agent.schemas import Plan, PlannedStep
 from agentflow.agent.state import (
     REF,
     ResearchState,
+    content_words,
     repair_plan,
     sub_questions_from_plan,
     validate_plan,
@@ -224,11 +225,26 @@ def check_review(proposal: PlanProposal, answer: Any) -> tuple[PlanReview, Plan 
             except PlanEditError as exc:
                 raise PlanEditError(f"edit {n} ({edit.op}): {exc}") from None
         plan = Plan(sub_questions=steps)
+    # A person's plan is checked as written first: repair_plan would silently drop a
+    # repeated step or a dependency on a later one, which a person should hear about.
+    reason = _repeated(plan) or validate_plan(plan, proposal.question, proposal.max_sub_questions)
     repaired = repair_plan(plan)
-    reason = validate_plan(repaired, proposal.question, proposal.max_sub_questions)
+    reason = reason or validate_plan(repaired, proposal.question, proposal.max_sub_questions)
     if reason is not None:
         raise PlanEditError(f"the edited plan is not usable: {reason}")
     return review, repaired
+
+
+def _repeated(plan: Plan) -> str | None:
+    """Which step repeats an earlier one (the same content words and references, as
+    :func:`repair_plan` judges), or None."""
+    seen: dict[str, int] = {}
+    for i, step in enumerate(plan.sub_questions, 1):
+        key = " ".join(sorted(content_words(step.question))) + "|" + " ".join(REF.findall(step.question))
+        if key in seen:
+            return f"step {i} asks what step {seen[key]} asks (the same words): reword or remove it"
+        seen[key] = i
+    return None
 
 
 def _proposed(sub_questions: list[dict[str, Any]]) -> list[ProposedStep]:

@@ -89,7 +89,7 @@ def _shown(proposal: PlanProposal) -> str:
 
 
 def _read(stream: TextIO, console: Console, prompt: str) -> str | None:
-    console.print(prompt, end="")
+    console.print(prompt, end="", soft_wrap=True)
     line = stream.readline()
     if not line:
         return None
@@ -101,8 +101,8 @@ def prompt_review(proposal: PlanProposal, *, stream: TextIO, console: Console) -
     The end of the input before ``approve`` is a :class:`UserError` that says how to
     come back to the waiting run."""
     draft = _Draft(proposal)
-    console.print(_shown(proposal))
-    console.print(f"[dim]{escape(COMMANDS)}[/]")
+    console.print(_shown(proposal), soft_wrap=True)
+    console.print(f"[dim]{escape(COMMANDS)}[/]", soft_wrap=True)
     while True:
         line = _read(stream, console, "[bold]review>[/] ")
         if line is None:
@@ -115,29 +115,29 @@ def prompt_review(proposal: PlanProposal, *, stream: TextIO, console: Console) -
                 check_review(proposal, review)
                 return review
             if command in {"show", "s"}:
-                console.print(_shown(draft.shown()))
+                console.print(_shown(draft.shown()), soft_wrap=True)
             elif command in {"help", "?", "h"}:
-                console.print(escape(__doc__ or COMMANDS))
+                console.print(escape(__doc__ or COMMANDS), soft_wrap=True)
             elif command == "reset":
                 draft.reset()
-                console.print(_shown(draft.shown()))
+                console.print(_shown(draft.shown()), soft_wrap=True)
             elif command == "replace":
                 questions = []
                 while (step := _read(stream, console, f"  step {len(questions) + 1}> ")):
                     questions.append(step)
                 draft.replace(questions)
-                console.print(_shown(draft.shown()))
+                console.print(_shown(draft.shown()), soft_wrap=True)
             elif m := _EDIT.match(line):
                 draft.apply(StepEdit(op="reword", step=int(m.group(1)), question=m.group(2)))
-                console.print(_shown(draft.shown()))
+                console.print(_shown(draft.shown()), soft_wrap=True)
             elif m := _ADD.match(line):
                 after = int(m.group(1)) if m.group(1) is not None else None
                 draft.apply(StepEdit(op="add", after=after, question=m.group(2)))
-                console.print(_shown(draft.shown()))
+                console.print(_shown(draft.shown()), soft_wrap=True)
             elif m := _REMOVE.match(line):
                 draft.apply(StepEdit(op="remove", step=int(m.group(1))))
-                console.print(_shown(draft.shown()))
+                console.print(_shown(draft.shown()), soft_wrap=True)
             elif line:
-                console.print(f"[yellow]unknown command {escape(repr(line))}:[/] {escape(COMMANDS)}")
+                console.print(f"[yellow]unknown command {escape(repr(line))}:[/] {escape(COMMANDS)}", soft_wrap=True)
         except PlanEditError as exc:
-            console.print(f"[red]not applied:[/] {escape(str(exc))}")
+            console.print(f"[red]not applied:[/] {escape(str(exc))}", soft_wrap=True)

@@ -276,12 +276,29 @@ def review_enabled(ctx: Any) -> bool:
     return bool(ctx.config is not None and getattr(ctx.config, "review_plan", False))
 
 
+def _answer_waiting() -> bool:
+    """Whether this node call is resumed with an answer (``Command(resume=...)``).
+
+    LangGraph contexts are per run: a client may resume without repeating
+    ``review_plan: true``, and its answer must not be dropped silently. LangGraph has no
+    public way to ask, so this reads the task's scratchpad, as ``interrupt()`` itself
+    does; if that ever moves, the answer is False and only the context decides."""
+    try:
+        from langgraph._internal._constants import CONFIG_KEY_SCRATCHPAD
+        from langgraph.config import get_config
+
+        pad = get_config()["configurable"].get(CONFIG_KEY_SCRATCHPAD)
+        return pad is not None and (bool(pad.resume) or pad.get_null_resume(False) is not None)
+    except Exception:  # noqa: BLE001 - a private detail: fall back to the context alone
+        return False
+
+
 def review_plan(state: ResearchState, runtime: Runtime[Any]) -> dict[str, Any]:
     """Stop for a person's review of the plan (when the run asks for one) and go on with
     the plan approved, edited or replaced. Not ``traced``: ``interrupt()`` raises through
     the node, and a paused run is not a failed one."""
     ctx = context_of(runtime)
-    if not review_enabled(ctx) or not state.get("sub_questions"):
+    if not state.get("sub_questions") or not (review_enabled(ctx) or _answer_waiting()):
         return {}
     run_id = str(state.get("run_id") or "")
     _reopen_trajectory(ctx, run_id)

@@ -539,12 +539,19 @@ class AsyncAgent:
         return RunHandle(run_id, thread_id, future, channel, cancel, stamps)
 
     async def ask(self, question: str, *, thread_id: str | None = None, owner: str = "",
-                  run_id: str | None = None, trajectory: str | Path | None = None) -> RunResult:
+                  run_id: str | None = None, trajectory: str | Path | None = None,
+                  review_plan: bool = False) -> RunResult:
         """Research ``question`` (a turn of ``thread_id`` if given); cancelling the awaiting
-        task cancels the run."""
+        task cancels the run. With ``review_plan`` it stops after planning (status
+        ``awaiting_review``); go on with :meth:`resume`."""
         handle = self.start(question, thread_id=thread_id, owner=owner, run_id=run_id,
-                            trajectory=trajectory, events=False)
+                            trajectory=trajectory, events=False, review_plan=review_plan)
         return await handle.result()
+
+    async def resume(self, run_id: str, *, review: Any = None, owner: str = "") -> RunResult:
+        """Go on with a run (one waiting for its plan's review: with ``review``), see
+        :meth:`Agent.resume`."""
+        return await self.start_resume(run_id, review=review, owner=owner, events=False).result()
 
     async def astream(self, question: str, *, thread_id: str | None = None, owner: str = "",
                       run_id: str | None = None, trajectory: str | Path | None = None) -> AsyncIterator[dict[str, Any]]:

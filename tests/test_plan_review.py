@@ -28,6 +28,7 @@ from agentflow.agent.review import (
     parse_review,
     plan_text,
 )
+from agentflow.errors import UserError
 from agentflow.evals.world.demo import demo_agent, demo_chains
 from agentflow.trajectory import read_trajectory
 
@@ -204,6 +205,12 @@ def test_a_thread_turn_waits_for_review_then_is_completed(agent: Any) -> None:
     turn = agent.thread("t-review").turns[0]
     assert (turn.status, turn.answer) == ("answered", CHAIN.city) == (done.status, done.answer)
     assert events_of(done.trajectory, "plan_review")[0]["action"] == "approve"
+
+
+def test_a_graph_without_a_plan_cannot_be_reviewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTFLOW_HOME", str(tmp_path))
+    with pytest.raises(UserError, match="review_plan needs the deep_research graph"):
+        demo_agent(graph="rag").ask(QUESTION, review_plan=True)
 
 
 _PAUSE = """

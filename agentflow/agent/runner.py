@@ -300,6 +300,9 @@ class Runner:
         """
         if not question or not question.strip():
             raise UserError("the question is empty")
+        if review_plan and "review_plan" not in self._builder.nodes:
+            raise UserError(f"the {self.graph_name} graph has no plan to review: review_plan needs the "
+                            "deep_research graph")
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         folder = self.runs / run_id
         if (folder / "run.json").exists():

@@ -7,6 +7,7 @@ leaves the run waiting."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -123,3 +124,20 @@ def test_clients_that_never_ask_for_review_see_no_change(url: str) -> None:
         model="agentflow", messages=[{"role": "user", "content": CHAIN.question}])
     assert ext(plain)["status"] == "answered" and "plan_review" not in ext(plain)
     assert bare_answer(plain.choices[0].message.content) == CHAIN.city
+
+
+def test_a_waiting_run_is_resumed_by_a_restarted_server(tmp_path: Path) -> None:
+    """The pause lives in the run's checkpoint and the thread's turn, not in the process."""
+    with start_server(tmp_path) as first_url:
+        paused = client(first_url).chat.completions.create(
+            model="agentflow", messages=[{"role": "user", "content": CHAIN.question}],
+            extra_body={"review_plan": True, "thread_id": "restart-1"})
+    assert ext(paused)["status"] == "awaiting_review"
+    with start_server(tmp_path) as second_url:
+        assert [t["status"] for t in turns(second_url, "restart-1")] == ["awaiting_review"]
+        done = client(second_url).chat.completions.create(
+            model="agentflow", messages=[{"role": "user", "content": "approve"}],
+            extra_body={"thread_id": "restart-1", "plan_review": {"action": "approve"}})
+        assert ext(done)["status"] == "answered" and ext(done)["run_id"] == ext(paused)["run_id"]
+        assert bare_answer(done.choices[0].message.content) == CHAIN.city
+        assert [t["status"] for t in turns(second_url, "restart-1")] == ["answered"]

@@ -1,4 +1,7 @@
-"""The deep-research graph: plan -> (select -> search -> read -> verify)* -> answer.
+"""The deep-research graph: plan -> review_plan -> (select -> search -> read -> verify)* -> answer.
+
+``review_plan`` stops for a person's review of the plan when the run asks for one
+(:mod:`agentflow.agent.review`) and does nothing otherwise.
 
 ``select`` picks the next sub-question whose dependencies are answered; ``verify``
 either settles it or sends it back to ``search`` with a refined query; budgets
@@ -23,6 +26,7 @@ from agentflow.agent.fanout import join
 from agentflow.agent.intake import intake
 from agentflow.agent.plan import plan
 from agentflow.agent.read import read
+from agentflow.agent.review import review_plan
 from agentflow.agent.routing import after_select, after_verify, select
 from agentflow.agent.run_config import RunConfig
 from agentflow.agent.run_input import ResearchInput
@@ -37,6 +41,7 @@ def build() -> StateGraph:
     """The uncompiled graph (compile it with a checkpointer of your choice)."""
     g = StateGraph(ResearchState, input_schema=ResearchInput, context_schema=RunConfig)
     g.add_node("plan", plan)
+    g.add_node("review_plan", review_plan)
     g.add_node("select", select)
     g.add_node("search", search)
     g.add_node("read", read)
@@ -47,7 +52,8 @@ def build() -> StateGraph:
     g.add_node("join", join)
     g.add_edge(START, "intake")
     g.add_edge("intake", "plan")
-    g.add_edge("plan", "select")
+    g.add_edge("plan", "review_plan")
+    g.add_edge("review_plan", "select")
     # "branch" is reached by Send (one per fanned-out sub-question); named here for drawings.
     g.add_conditional_edges("select", after_select, {"search": "search", "answer": "answer", "branch": "branch"})
     g.add_edge("branch", "join")

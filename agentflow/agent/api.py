@@ -13,6 +13,13 @@
     result = await agent.ask("...", thread_id="chat-42")
     async for event in agent.astream("...", thread_id="chat-42"):   # progress, then {"type": "final"}
         print(event)
+
+    # a plan a person reviews: the run stops after planning, then goes on
+    result = agent.ask("...", review_plan=True)            # status "awaiting_review"
+    print(result.plan_review["sub_questions"])
+    result = agent.resume(result.run_id, review={"action": "edit", "edits": [
+        {"op": "reword", "step": 1, "question": "Who founded X?"}]})
+    # or answer in-process: agent.ask("...", review_plan=True, reviewer=lambda proposal: "approve")
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from agentflow.agent.citations import ERROR
 from agentflow.agent.context import ResearchSettings
 from agentflow.agent.factory import Components
 from agentflow.agent.followup import EarlierTurn, FollowUp, standalone_question
+from agentflow.agent.review import AWAITING_REVIEW, PlanEditError, PlanProposal, check_review
 from agentflow.agent.runner import EventSink, Runner, RunResult
 from agentflow.errors import RunCancelledError, UserError
 from agentflow.threads import CANCELLED, Thread, ThreadStore, open_thread_store
@@ -43,7 +51,14 @@ if TYPE_CHECKING:
     from agentflow.store.corpus import CorpusStore
     from agentflow.tools.base import SearchTool
 
-__all__ = ["Agent", "AsyncAgent", "RunCancelledError", "RunHandle", "RunResult"]
+__all__ = ["Agent", "AsyncAgent", "PlanReviewer", "RunCancelledError", "RunHandle", "RunResult"]
+
+#: Answers a plan proposal in-process (``Agent.ask(..., reviewer=...)``): returns a
+#: :class:`~agentflow.agent.review.PlanReview`, its JSON, or ``"approve"``; it is asked
+#: again, with the reason in ``proposal.error``, when its answer is refused.
+PlanReviewer = Callable[[PlanProposal], Any]
+#: Answers refused in a row before a reviewer is given up on (a reviewer that never learns).
+MAX_REFUSED_REVIEWS = 10
 
 
 class _CancelSignal(BaseException):
@@ -136,8 +151,16 @@ class Agent:
         on_event: EventSink | None = None,
         cancel: threading.Event | None = None,
         history: list[EarlierTurn] | None = None,
+        review_plan: bool = False,
+        reviewer: PlanReviewer | None = None,
     ) -> RunResult:
         """Research ``question`` and return the answer with citations, or a refusal.
+
+        With ``review_plan`` the run stops after planning for a person's review of the
+        plan: the result has status ``awaiting_review`` and the proposal in
+        ``plan_review``; :meth:`resume` with ``review=...`` goes on (in this process or
+        another). With ``reviewer`` too, the reviewer answers in-process and the run
+        goes on to the end (a refused answer is shown to the reviewer, who is asked again).
 
         With ``thread_id`` the question is a turn of that conversation (created on first
         use): the run starts from the memory the thread's last turn ended with, and the
@@ -153,7 +176,9 @@ class Agent:
         if not question or not question.strip():
             raise UserError("the question is empty")
         if thread_id is None and cancel is None and not history:
-            return self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=on_event)
+            result = self.runner.run(question, run_id=run_id, trajectory=trajectory, on_event=on_event,
+                                     review_plan=review_plan)
+            return self._reviewed(result, reviewer, on_event=on_event, owner=owner)
         run_id = run_id or new_run_id()
         sink = _cancellable_sink(on_event, cancel, thread_id)
         index, memory = (None, None)
@@ -174,7 +199,7 @@ class Agent:
                     turn["question"] = follow_up.question
                 on_event(turn)
             result = self.runner.run(follow_up.question, run_id=run_id, trajectory=trajectory, on_event=sink,
-                                     memory=memory, metadata=metadata)
+                                     memory=memory, metadata=metadata, review_plan=review_plan)
         except _CancelSignal:
             self._close_cancelled(run_id)
             if thread_id is not None and index is not None:
@@ -185,11 +210,40 @@ class Agent:
                 self.threads.finish_turn(thread_id, index, status=ERROR, error=f"{type(exc).__name__}: {exc}", owner=owner)
             raise
         if thread_id is not None and index is not None:
-            summary = result.to_json()
-            self.threads.finish_turn(thread_id, index, status=result.status, answer=result.answer,
-                                     citations=result.citations, usage=summary["usage"], error=result.error,
-                                     memory=result.memory, owner=owner)
+            self._record_turn(thread_id, index, result, owner)
+        return self._reviewed(result, reviewer, on_event=on_event, owner=owner, cancel=cancel)
+
+    def _record_turn(self, thread_id: str, index: int, result: RunResult, owner: str) -> None:
+        summary = result.to_json()
+        # A run waiting for its review has no memory to hand on yet.
+        memory = None if result.status == AWAITING_REVIEW else result.memory
+        self.threads.finish_turn(thread_id, index, status=result.status, answer=result.answer,
+                                 citations=result.citations, usage=summary["usage"], error=result.error,
+                                 memory=memory, owner=owner)
+
+    def _reviewed(self, result: RunResult, reviewer: PlanReviewer | None, *, on_event: EventSink | None,
+                  owner: str, cancel: threading.Event | None = None) -> RunResult:
+        """``result``, or, while it waits for a review and a reviewer is given, the run
+        resumed with the reviewer's answer."""
+        while reviewer is not None and result.status == AWAITING_REVIEW and result.plan_review:
+            proposal = PlanProposal.model_validate(result.plan_review)
+            for _ in range(MAX_REFUSED_REVIEWS):
+                answer = reviewer(proposal)
+                try:
+                    check_review(proposal, answer)
+                    break
+                except PlanEditError as exc:
+                    proposal = proposal.model_copy(update={"error": str(exc)})
+            else:
+                raise PlanEditError(f"the reviewer's last {MAX_REFUSED_REVIEWS} answers were refused "
+                                    f"({proposal.error}); run {result.run_id} still waits: resume it "
+                                    "with a review")
+            result = self.resume(result.run_id, review=answer, on_event=on_event, owner=owner, cancel=cancel)
         return result
+
+    def pending_review(self, run_id: str) -> PlanProposal | None:
+        """The plan run ``run_id`` waits to have reviewed, or None."""
+        return self.runner.pending_review(run_id)
 
     def _earlier_turns(self, thread_id: str, owner: str) -> list[EarlierTurn]:
         found = self.threads.get(thread_id, owner=owner)
@@ -209,9 +263,32 @@ class Agent:
         A turn still ``running`` after the run time budget reads as ``interrupted``."""
         return self.threads.get(thread_id, owner=owner, stale_after_s=self.runner.budget.max_seconds + 60)
 
-    def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunResult:
-        """Finish an interrupted run from its last completed step."""
-        return self.runner.resume(run_id, on_event=on_event)
+    def resume(self, run_id: str, *, on_event: EventSink | None = None, review: Any = None,
+               owner: str = "", cancel: threading.Event | None = None) -> RunResult:
+        """Finish an interrupted run from its last completed step. A run waiting for a
+        review of its plan goes on with ``review`` (a :class:`~agentflow.agent.review.PlanReview`,
+        its JSON or ``"approve"``; an unusable one raises
+        :class:`~agentflow.agent.review.PlanEditError` and the run keeps waiting). A run
+        that is a thread's turn updates that turn when it ends (``owner`` must own it)."""
+        meta = Runner.load_meta(self.runner.runs, run_id)
+        thread_id = (meta.get("metadata") or {}).get("thread_id")
+        index = (meta.get("metadata") or {}).get("turn")
+        if thread_id is not None:
+            belongs = self.threads.thread_of_run(run_id)
+            if belongs is None or belongs[1] != owner:
+                raise UserError(f"no run {run_id!r} for this owner")
+        sink = _cancellable_sink(on_event, cancel, thread_id)
+        try:
+            result = self.runner.resume(run_id, on_event=sink, review=review)
+        except _CancelSignal:
+            self._close_cancelled(run_id)
+            if thread_id is not None and index is not None:
+                self.threads.finish_turn(thread_id, index, status=CANCELLED, error="cancelled by the caller",
+                                         owner=owner)
+            raise RunCancelledError(run_id) from None
+        if thread_id is not None and index is not None:
+            self._record_turn(thread_id, index, result, owner)
+        return result
 
     async def aask(self, question: str, **kwargs: Any) -> RunResult:
         """Async :meth:`ask` (the run happens in a worker thread; see :class:`AsyncAgent`)."""
@@ -420,11 +497,26 @@ class AsyncAgent:
         trajectory: str | Path | None = None,
         events: bool = True,
         history: list[EarlierTurn] | None = None,
+        review_plan: bool = False,
     ) -> RunHandle:
-        """Start a run in a worker thread and return its handle (call from the event loop)."""
+        """Start a run in a worker thread and return its handle (call from the event loop).
+        With ``review_plan`` it stops after planning (status ``awaiting_review``)."""
         if not question or not question.strip():
             raise UserError("the question is empty")
         run_id = run_id or new_run_id()
+        return self._start(run_id, thread_id, events, lambda on_event, cancel: self.agent.ask(
+            question, thread_id=thread_id, owner=owner, run_id=run_id, trajectory=trajectory,
+            on_event=on_event, cancel=cancel, history=history, review_plan=review_plan))
+
+    def start_resume(self, run_id: str, *, review: Any = None, owner: str = "", thread_id: str | None = None,
+                     events: bool = True) -> RunHandle:
+        """Resume a run in a worker thread (a run waiting for its plan's review goes on
+        with ``review``, see :meth:`Agent.resume`) and return its handle."""
+        return self._start(run_id, thread_id, events, lambda on_event, cancel: self.agent.resume(
+            run_id, on_event=on_event, review=review, owner=owner, cancel=cancel))
+
+    def _start(self, run_id: str, thread_id: str | None, events: bool,
+               work_fn: Callable[[EventSink | None, threading.Event], RunResult]) -> RunHandle:
         cancel = threading.Event()
         channel = _EventChannel(asyncio.get_running_loop()) if events else None
 
@@ -437,9 +529,7 @@ class AsyncAgent:
         def work() -> RunResult:
             stamps["started"] = time.perf_counter()
             try:
-                return self.agent.ask(question, thread_id=thread_id, owner=owner, run_id=run_id,
-                                      trajectory=trajectory, on_event=to_loop if events else None, cancel=cancel,
-                                      history=history)
+                return work_fn(to_loop if events else None, cancel)
             finally:
                 stamps["finished"] = time.perf_counter()  # before the future completes
 
@@ -449,12 +539,19 @@ class AsyncAgent:
         return RunHandle(run_id, thread_id, future, channel, cancel, stamps)
 
     async def ask(self, question: str, *, thread_id: str | None = None, owner: str = "",
-                  run_id: str | None = None, trajectory: str | Path | None = None) -> RunResult:
+                  run_id: str | None = None, trajectory: str | Path | None = None,
+                  review_plan: bool = False) -> RunResult:
         """Research ``question`` (a turn of ``thread_id`` if given); cancelling the awaiting
-        task cancels the run."""
+        task cancels the run. With ``review_plan`` it stops after planning (status
+        ``awaiting_review``); go on with :meth:`resume`."""
         handle = self.start(question, thread_id=thread_id, owner=owner, run_id=run_id,
-                            trajectory=trajectory, events=False)
+                            trajectory=trajectory, events=False, review_plan=review_plan)
         return await handle.result()
+
+    async def resume(self, run_id: str, *, review: Any = None, owner: str = "") -> RunResult:
+        """Go on with a run (one waiting for its plan's review: with ``review``), see
+        :meth:`Agent.resume`."""
+        return await self.start_resume(run_id, review=review, owner=owner, events=False).result()
 
     async def astream(self, question: str, *, thread_id: str | None = None, owner: str = "",
                       run_id: str | None = None, trajectory: str | Path | None = None) -> AsyncIterator[dict[str, Any]]:

@@ -31,6 +31,9 @@ class RunResult(BaseModel):
     #: The run's memory graph (node-link JSON) at the end; threads carry it to the
     #: next turn. Not part of ``to_json()``.
     memory: dict[str, Any] | None = Field(default=None, repr=False)
+    #: A run stopped for a review of its plan (status ``awaiting_review``): what the
+    #: person reviews (:class:`agentflow.agent.review.PlanProposal` as JSON); else None.
+    plan_review: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The documented ``--json`` shape."""
@@ -51,6 +54,8 @@ class RunResult(BaseModel):
             "trajectory": self.trajectory,
             "run_id": self.run_id,
             "error": self.error,
+            # Only for a run waiting for a review, so the usual shape is unchanged.
+            **({"plan_review": self.plan_review} if self.plan_review is not None else {}),
         }
 
 

@@ -61,6 +61,9 @@ class RunConfig(BaseModel):
                              description="where runs under LangGraph tooling write trajectories "
                                          "(None: <AGENTFLOW_HOME>/runs)")
     trajectory: bool = Field(True, description="write a trajectory for runs under LangGraph tooling")
+    review_plan: bool = Field(False, description="stop after planning for a person's review of the plan "
+                                                 "(LangGraph interrupt; resume with Command(resume=...), "
+                                                 "see agentflow.agent.review)")
 
     # The live per-run contexts built from this configuration on a node's first call,
     # by thread and run (agentflow.agent.live). Private: never serialised, not in the schema.

@@ -25,6 +25,11 @@ A run's memory graph lives beside its checkpoints, in a LangGraph store (``memor
 ``<name>-memory.sqlite`` beside a shared database, or PostgreSQL), as a snapshot per turn
 plus a delta per step (:mod:`agentflow.agent.memory_store`); the checkpoints carry only
 a reference. ``resume`` restores the run's own budget and settings from ``run.json``.
+
+A run started with ``review_plan=True`` stops after planning (LangGraph ``interrupt()``,
+:mod:`agentflow.agent.review`): its result has status ``awaiting_review`` and the
+proposal in ``plan_review``; nothing of it is lost, the checkpoint holds it, and
+``resume(run_id, review=...)`` (in this process or another) goes on with the reviewed plan.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from agentflow.agent.live import attach
 from agentflow.agent.memory_io import memory_json
 from agentflow.agent.memory_store import StoreMemory, is_ref
 from agentflow.agent.outcome import RunResult, package_versions, sub_question_report
+from agentflow.agent.review import AWAITING_REVIEW, PlanProposal, PlanReview, check_review
 from agentflow.agent.run_config import RunConfig
 from agentflow.config import runs_dir
 from agentflow.errors import ConfigError, DependencyMissingError, UserError
@@ -282,8 +288,11 @@ class Runner:
 
     def run(self, question: str, *, run_id: str | None = None, trajectory: str | Path | None = None,
             on_event: EventSink | None = None, memory: dict[str, Any] | None = None,
-            metadata: dict[str, Any] | None = None) -> RunResult:
+            metadata: dict[str, Any] | None = None, review_plan: bool = False) -> RunResult:
         """Run ``question`` to the end; failures give a result with status ``error``.
+
+        With ``review_plan`` the run stops after planning for a person's review: status
+        ``awaiting_review``, the proposal in ``plan_review``; go on with :meth:`resume`.
 
         ``memory`` seeds the run's memory graph (``MemoryGraph.to_json()``, e.g. from an
         earlier turn of a thread), so evidence found before is reused, not searched again.
@@ -291,6 +300,9 @@ class Runner:
         """
         if not question or not question.strip():
             raise UserError("the question is empty")
+        if review_plan and "review_plan" not in self._builder.nodes:
+            raise UserError(f"the {self.graph_name} graph has no plan to review: review_plan needs the "
+                            "deep_research graph")
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         folder = self.runs / run_id
         if (folder / "run.json").exists():
@@ -299,23 +311,30 @@ class Runner:
         folder.mkdir(parents=True, exist_ok=True)
         meta = {"run_id": run_id, "question": question, "graph": self.graph_name, "trajectory": str(traj),
                 "budget": self.budget.model_dump(), "settings": self.settings.model_dump(),
-                "config": self.components.describe(), "metadata": metadata or {}}
+                "config": self.components.describe(), "metadata": metadata or {},
+                "review_plan": review_plan}
         (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         recorder = TrajectoryRecorder(traj, run_id)
         recorder.record("run_start", question=question, graph=self.graph_name,
                         config={**meta["config"], "budget": meta["budget"], "settings": meta["settings"]},
                         model=self.components.llm.name, versions=package_versions(),
-                        metadata=metadata or {}, seeded_memory=bool(memory))
+                        metadata=metadata or {}, seeded_memory=bool(memory), review_plan=review_plan)
         initial: dict[str, Any] = {"run_id": run_id, "question": question}
         return self._drive(initial, run_id, question, recorder, on_event, self.budget, self.settings,
-                           seed=memory)
+                           seed=memory, review_plan=review_plan)
 
-    def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunResult:
+    def resume(self, run_id: str, *, on_event: EventSink | None = None,
+               review: PlanReview | dict[str, Any] | str | None = None) -> RunResult:
         """Continue a run from its last checkpoint (after a crash or kill), with the budget
-        and settings it was started with (saved in its ``run.json``), not this runner's."""
+        and settings it was started with (saved in its ``run.json``), not this runner's.
+
+        A run waiting for a review of its plan needs ``review`` (a :class:`PlanReview`,
+        its JSON, or ``"approve"``), checked before the run goes on: an unusable one is a
+        :class:`~agentflow.agent.review.PlanEditError` and the run keeps waiting. Without
+        ``review`` such a run is not resumed: its waiting result is returned again."""
         meta = self.load_meta(self.runs, run_id)
         budget, settings = saved_run_config(meta)
-        recorder = TrajectoryRecorder(meta["trajectory"], run_id)
+        review_plan = bool(meta.get("review_plan"))
         config = {"configurable": {"thread_id": run_id}}
         if not self.has_checkpoint(run_id):
             raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
@@ -323,8 +342,32 @@ class Runner:
             snapshot = graph.get_state(config)
         if not snapshot.values:
             raise UserError(f"run {run_id} has no checkpoint to resume from: ask the question again")
-        recorder.record("run_resumed", next=list(snapshot.next))
-        return self._drive(None, run_id, meta["question"], recorder, on_event, budget, settings)
+        proposal = _proposal_of(snapshot)
+        if proposal is None and review is not None:
+            raise UserError(f"run {run_id} is not waiting for a review of its plan")
+        if proposal is not None and review is None:
+            return self._waiting(run_id, meta, snapshot.values, proposal)
+        command = None
+        if proposal is not None:
+            checked, _ = check_review(proposal, review)  # refused here: nothing is resumed
+            command = checked.model_dump(mode="json", exclude_none=True)
+        recorder = TrajectoryRecorder(meta["trajectory"], run_id)
+        recorder.record("run_resumed", next=list(snapshot.next), review=command)
+        return self._drive(None, run_id, meta["question"], recorder, on_event, budget, settings,
+                           review_plan=review_plan, resume_with=command)
+
+    def pending_review(self, run_id: str) -> PlanProposal | None:
+        """The plan run ``run_id`` waits to have reviewed, or None when it waits for none."""
+        if not self.has_checkpoint(run_id):
+            return None
+        with self._graph(run_id) as graph:
+            return _proposal_of(graph.get_state({"configurable": {"thread_id": run_id}}))
+
+    def _waiting(self, run_id: str, meta: dict[str, Any], state: dict[str, Any],
+                 proposal: PlanProposal) -> RunResult:
+        return RunResult(run_id=run_id, question=meta["question"], status=AWAITING_REVIEW,
+                         sub_questions=sub_question_report(state), usage=state.get("usage") or new_usage(),
+                         trajectory=meta.get("trajectory"), plan_review=proposal.model_dump(mode="json"))
 
     @staticmethod
     def load_meta(runs: Path, run_id: str) -> dict[str, Any]:
@@ -338,41 +381,50 @@ class Runner:
 
     def _drive(self, initial: dict[str, Any] | None, run_id: str, question: str,
                recorder: TrajectoryRecorder, on_event: EventSink | None, budget: Budget,
-               settings: ResearchSettings, *, seed: dict[str, Any] | None = None) -> RunResult:
+               settings: ResearchSettings, *, seed: dict[str, Any] | None = None,
+               review_plan: bool = False, resume_with: dict[str, Any] | None = None) -> RunResult:
         with self._graph(run_id) as graph:
             if initial is not None and seed:
                 # The seed is written to the memory store as the run's snapshot; the
                 # input (and so the first checkpoint) carries only a reference to it.
                 initial["memory"] = StoreMemory(graph.store).start(run_id, run_id, seed, 0)
-            return self._drive_graph(graph, initial, run_id, question, recorder, on_event, budget, settings)
+            return self._drive_graph(graph, initial, run_id, question, recorder, on_event, budget, settings,
+                                     review_plan=review_plan, resume_with=resume_with)
 
     def _drive_graph(self, graph: Any, initial: dict[str, Any] | None, run_id: str, question: str,
                      recorder: TrajectoryRecorder, on_event: EventSink | None, budget: Budget,
-                     settings: ResearchSettings) -> RunResult:
+                     settings: ResearchSettings, *, review_plan: bool = False,
+                     resume_with: dict[str, Any] | None = None) -> RunResult:
+        from langgraph.types import Command
+
         sink = on_event or (lambda event: None)
         # Progress reaches the sink through LangGraph's custom stream, read below: a sink
         # that raises (a cancelled run) stops the iteration, which stops the run.
         ctx = self.components.context(budget=budget, settings=settings, recorder=recorder)
         ctx.llm = JournaledLLM(ctx.llm, CallJournal(self.runs / run_id / JOURNAL_FILE))
         ctx.memory_store = StoreMemory(graph.store)
-        context = attach(RunConfig(budget=budget, settings=settings), ctx)
+        context = attach(RunConfig(budget=budget, settings=settings, review_plan=review_plan), ctx)
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
         error: BaseException | None = None
         state: dict[str, Any] = {}
+        proposal: PlanProposal | None = None
+        run_input: Any = initial if resume_with is None else Command(resume=resume_with)
         try:
             previous = graph.get_state(config).values or {}
             spent = float((previous.get("usage") or {}).get("seconds", 0.0))
             ctx.deadline = time.monotonic() + max(0.0, budget.max_seconds - spent)
-            for mode, chunk in graph.stream(initial, config, context=context, durability=DURABILITY,
+            for mode, chunk in graph.stream(run_input, config, context=context, durability=DURABILITY,
                                             stream_mode=["custom", "values"]):
                 if mode == "custom":
                     sink({"run_id": run_id, **chunk})
-                else:
+                elif "__interrupt__" not in (chunk or {}):
                     state = dict(chunk or {})
         except Exception as exc:  # noqa: BLE001 - every run ends with a status; the error is kept
             error = exc
         try:
-            state = dict(graph.get_state(config).values or {}) or state
+            snapshot = graph.get_state(config)
+            state = dict(snapshot.values or {}) or state
+            proposal = _proposal_of(snapshot) if error is None else None
         except Exception as exc:  # noqa: BLE001 - a locked database must not lose the answer
             recorder.record("note", node="runner", kind="checkpoint",
                             message=f"could not read the final checkpoint ({type(exc).__name__}): "
@@ -394,6 +446,14 @@ class Runner:
             usage=state.get("usage") or new_usage(), trajectory=str(recorder.path) if recorder.path else None,
             removed_citations=state.get("removed_citations") or [], memory=memory,
         )
+        if proposal is not None:
+            # Paused, not ended: no ``final`` yet; the checkpoint holds the run for resume.
+            result.status, result.plan_review = AWAITING_REVIEW, proposal.model_dump(mode="json")
+            recorder.record("run_paused", waiting_for="plan_review", usage=result.usage)
+            recorder.close()
+            sink({"run_id": run_id, "type": "plan_review", **result.plan_review})
+            sink({"run_id": run_id, "type": "final", **result.to_json()})
+            return result
         if error is not None:
             result.status, result.error = ERROR, f"{type(error).__name__}: {error}"
             recorder.record("error", message=str(error), error_type=type(error).__name__)
@@ -404,3 +464,12 @@ class Runner:
         recorder.close()
         sink({"run_id": run_id, "type": "final", **result.to_json()})
         return result
+
+
+def _proposal_of(snapshot: Any) -> PlanProposal | None:
+    """The plan proposal a checkpointed run is interrupted on, or None."""
+    for item in getattr(snapshot, "interrupts", ()) or ():
+        value = getattr(item, "value", None)
+        if isinstance(value, dict) and value.get("kind") == "plan_review":
+            return PlanProposal.model_validate(value)
+    return None

@@ -34,15 +34,20 @@ def ask_cmd(
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID", help="Resume the interrupted run with this id."),
     run_id: str | None = typer.Option(None, "--run-id", metavar="RUN_ID", help="Give the run this id."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object, no live progress."),
+    review_plan: bool = typer.Option(False, "--review-plan", help="Stop after planning to review the plan at the terminal: approve, edit, add, remove or replace steps."),
     source: list[str] | None = typer.Option(None, "--source", metavar="SOURCE", help="What to search, repeatable: corpus | searxng:URL | json:CONFIG.json | json:URL (default: corpus)."),
     llm_timeout: float | None = llm_timeout_option(),
     llm_attempts: int | None = llm_attempts_option(),
 ) -> None:
     """Research a question: plan, search, read, verify, answer with citations or refuse."""
+    import sys
+
     from agentflow.agent.api import Agent
     from agentflow.agent.budget import Budget
     from agentflow.agent.context import ResearchSettings
+    from agentflow.agent.review import AWAITING_REVIEW, PlanProposal
     from agentflow.agent.runner import Runner
+    from agentflow.cli.plan_prompt import prompt_review
     from agentflow.config import runs_dir
 
     if (question is None) == (resume is None):
@@ -66,14 +71,27 @@ def ask_cmd(
         preload_embedder(console, agent.components.embedder)
         preload_llm(console, agent.llm)
     if as_json:
-        result = agent.resume(resume) if resume else agent.ask(question or "", run_id=run_id, trajectory=trajectory)
-        print_json(result.to_json())
+        result = agent.resume(resume) if resume else agent.ask(question or "", run_id=run_id, trajectory=trajectory,
+                                                               review_plan=review_plan)
     else:
         with LiveProgress(console, question or f"resuming {resume}") as progress:
             if resume:
                 result = agent.resume(resume, on_event=progress.on_event)
             else:
-                result = agent.ask(question or "", run_id=run_id, trajectory=trajectory, on_event=progress.on_event)
+                result = agent.ask(question or "", run_id=run_id, trajectory=trajectory, on_event=progress.on_event,
+                                   review_plan=review_plan)
+    # A run stopped for its plan's review (--review-plan, or resuming one that waits):
+    # ask the person, then go on; the prompt goes to stderr, so --json keeps stdout clean.
+    while result.status == AWAITING_REVIEW and result.plan_review:
+        review = prompt_review(PlanProposal.model_validate(result.plan_review), stream=sys.stdin, console=console)
+        if as_json:
+            result = agent.resume(result.run_id, review=review)
+        else:
+            with LiveProgress(console, f"resuming {result.run_id} with the reviewed plan") as progress:
+                result = agent.resume(result.run_id, review=review, on_event=progress.on_event)
+    if as_json:
+        print_json(result.to_json())
+    else:
         render_result(out, result)
     if result.status == "error":
         raise typer.Exit(1)

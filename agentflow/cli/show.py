@@ -50,6 +50,15 @@ def render_trajectory(console: Console, traj: Trajectory, *, full: bool = False)
             console.print(f"     [green]memory[/] +{len(e.get('nodes', []))} nodes, +{len(e.get('edges', []))} edges")
         elif kind == "note":
             console.print(f"     [yellow]note[/] {e.get('kind')}: {e.get('message')}")
+        elif kind == "plan_review_requested":
+            steps = (e.get("proposal") or {}).get("sub_questions") or []
+            console.print(f"     [yellow]plan review[/] waiting for a person ({len(steps)} step(s))")
+        elif kind == "plan_review":
+            after = " | ".join(f"{s['step']}. {s['question']}" for s in e.get("after") or [])
+            console.print(f"     [yellow]plan review[/] {e.get('action')}: {len(e.get('edits') or [])} edit(s), "
+                          f"{len(e.get('refused') or [])} refused answer(s) -> {_clip(after, 200, full)}")
+        elif kind == "run_paused":
+            console.print(f"\n[bold yellow]-- paused: waiting for a {str(e.get('waiting_for', 'person')).replace('_', ' ')} --[/]")
         elif kind == "run_resumed":
             console.print("\n[bold yellow]-- resumed from checkpoint --[/]")
         elif kind == "error":

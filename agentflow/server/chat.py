@@ -1,6 +1,12 @@
 """``POST /v1/chat/completions``: a question becomes a turn of a thread, run in a worker
 thread, answered as one JSON completion or streamed as server-sent events.
 
+With ``review_plan: true`` the run stops after planning: the response (or the stream's
+last chunk) carries a ``plan_review`` event with the plan and what to send back, and a
+follow-up request on the same thread with ``plan_review: {...}`` (approve, edit,
+replace) resumes it; an unusable edit is answered 400 ``invalid_plan_review`` and the
+run keeps waiting.
+
 A client that goes away cancels its run: the streamed response is cancelled by the
 server when the connection drops (and the stream's clean-up cancels the run), and a
 non-streaming request watches for the disconnect while it waits. A cancelled run
@@ -21,6 +27,13 @@ from pydantic import ValidationError
 
 from agentflow.agent.api import AsyncAgent, RunCancelledError, RunHandle
 from agentflow.agent.citations import ERROR
+from agentflow.agent.review import (
+    AWAITING_REVIEW,
+    PlanEditError,
+    PlanProposal,
+    check_review,
+    plan_text,
+)
 from agentflow.errors import UserError
 from agentflow.server.auth import ApiKeys
 from agentflow.server.errors import APIError
@@ -51,6 +64,8 @@ class ChatService:
         self.limits = limits
         self.model = model
         self.slots = RunSlots(limits)
+        #: Runs being resumed after a review in this process: a second answer waits its turn.
+        self._resuming: set[str] = set()
 
     async def complete(self, request: Request) -> Response:
         """Handle one ``POST /v1/chat/completions``."""
@@ -58,18 +73,74 @@ class ChatService:
         body = await self._parse(request)
         self._check_model(body.model)
         with_sources = _sources_option(body)
+        if body.plan_review is not None:
+            return await self._resume_reviewed(request, body, owner, with_sources=with_sources)
         question = body.question(self.limits.max_question_chars)
         thread_id = self._thread_for(body.requested_thread_id(request.headers.get(THREAD_HEADER)))
         self.slots.acquire(owner)
         try:
             handle = self.agent.start(
                 question, thread_id=thread_id, owner=owner, events=body.stream,
-                history=earlier_turns(body.messages),
+                history=earlier_turns(body.messages), review_plan=body.review_plan,
             )
         except BaseException:
             self.slots.release(owner)
             raise
         handle.add_done_callback(lambda: self.slots.release(owner))
+        return await self._respond(request, handle, body, thread_id, with_sources=with_sources)
+
+    async def _resume_reviewed(self, request: Request, body: ChatCompletionRequest, owner: str, *,
+                               with_sources: bool) -> Response:
+        """Go on with a thread's run that waits for its plan's review, with the answer in
+        ``plan_review``; the answer is checked first, so a refused one changes nothing."""
+        requested = body.requested_thread_id(request.headers.get(THREAD_HEADER))
+        if requested is None:
+            raise APIError(400, "a plan review answers a run of a thread: send the thread's id "
+                           f"(header {THREAD_HEADER} or `thread_id`)", code="invalid_request", param="thread_id")
+        thread_id = self._thread_for(requested)
+        answer = dict(body.plan_review or {})
+        wanted = answer.pop("run_id", None)
+        thread = await self.agent.thread(thread_id, owner=owner)
+        if thread is None:
+            raise APIError(404, f"no thread {thread_id!r} for this API key", code="thread_not_found")
+        waiting = [t.run_id for t in thread.turns if t.status == AWAITING_REVIEW
+                   and (wanted is None or t.run_id == wanted)]
+        proposal: PlanProposal | None = None
+        if waiting:
+            proposal = await asyncio.to_thread(self.agent.agent.pending_review, waiting[-1])
+        if proposal is None:
+            which = f"run {wanted!r} of thread {thread_id!r}" if wanted else f"thread {thread_id!r}"
+            raise APIError(400, f"{which} has no run waiting for a review of its plan: send "
+                           "`review_plan: true` with a question to get one", code="no_plan_review",
+                           param="plan_review")
+        run_id = waiting[-1]
+        try:
+            check_review(proposal, answer)
+        except PlanEditError as exc:
+            raise APIError(400, f"{exc} (run {run_id} still waits for a review)", code="invalid_plan_review",
+                           param="plan_review") from None
+        if run_id in self._resuming:
+            raise APIError(409, f"run {run_id} is being resumed already", code="run_in_progress")
+        self.slots.acquire(owner)
+        self._resuming.add(run_id)
+        try:
+            handle = self.agent.start_resume(run_id, review=answer, owner=owner, thread_id=thread_id,
+                                             events=body.stream)
+        except BaseException:
+            self.slots.release(owner)
+            self._resuming.discard(run_id)
+            raise
+
+        def done() -> None:
+            self.slots.release(owner)
+            self._resuming.discard(run_id)
+
+        handle.add_done_callback(done)
+        return await self._respond(request, handle, body, thread_id, with_sources=with_sources)
+
+    async def _respond(self, request: Request, handle: RunHandle, body: ChatCompletionRequest, thread_id: str,
+                       *, with_sources: bool) -> Response:
+        """The run's answer: one JSON completion, or a stream of server-sent events."""
         headers = {THREAD_HEADER: thread_id, "X-Run-Id": handle.run_id}
         if body.stream:
             # The worker records the turn first (and refuses a thread another key owns):
@@ -92,6 +163,10 @@ class ChatService:
                 code="run_failed",
                 headers=headers,
             )
+        if result.status == AWAITING_REVIEW:
+            final["answer"] = _plan_text(final)
+            return JSONResponse(completion_body(final, model=self.model, thread_id=thread_id,
+                                                timing=handle.timing), headers=headers)
         completion = completion_body(final, model=self.model, thread_id=thread_id, timing=handle.timing)
         if with_sources:
             citations = final.get("citations") or []
@@ -175,6 +250,9 @@ class ChatService:
                     kind = event.get("type")
                     if kind == "heartbeat":
                         out.append(comment("working"))
+                    elif kind == "final" and event.get("status") == AWAITING_REVIEW:
+                        final = event
+                        out.extend(writer.content(piece) for piece in answer_pieces(_plan_text(event)))
                     elif kind == "final":
                         final = event
                         if final.get("status") != ERROR:
@@ -206,7 +284,10 @@ class ChatService:
                 f"GET /v1/runs/{handle.run_id}/trajectory"
             )
             return
-        tail = [writer.finish(final, handle.timing)]
+        if final.get("status") == AWAITING_REVIEW:  # the stream ends with the plan to review
+            tail = [writer.plan_review(final, handle.timing)]
+        else:
+            tail = [writer.finish(final, handle.timing)]
         if include_usage:
             tail.append(writer.usage(final))
         yield b"".join([*tail, DONE])
@@ -226,6 +307,13 @@ def _answer_chunks(writer: ChunkWriter, final: dict[str, Any], *, with_sources: 
     if with_sources and citations:
         chunks.append(writer.content(sources_block(citations)))
     return chunks
+
+
+def _plan_text(final: dict[str, Any]) -> str:
+    """The plan of a run waiting for its review, as the message a person reads."""
+    proposal = PlanProposal.model_validate(final["plan_review"])
+    return (plan_text(proposal) + "\n\nApprove it, or edit it (reword, add, remove or replace steps): "
+            "send `plan_review` on this thread.")
 
 
 def _sources_option(body: ChatCompletionRequest) -> bool:

@@ -42,6 +42,12 @@ class ChatCompletionRequest(BaseModel):
     thread_id: str | None = None
     metadata: dict[str, Any] | None = None
     progress: bool = True
+    #: Stop after planning for a review of the plan (the response carries ``plan_review``).
+    review_plan: bool = False
+    #: The answer to a plan review of this thread: ``{"action": "approve" | "edit" |
+    #: "replace", ...}`` (:class:`agentflow.agent.review.PlanReview`), with ``run_id``
+    #: optional (default: the thread's run waiting for one). The run then goes on.
+    plan_review: dict[str, Any] | None = None
 
     def question(self, max_chars: int) -> str:
         """The text of the last user message (400 if there is none or it is too long)."""
@@ -112,7 +118,27 @@ def extension(
     }
     if timing:
         out["timing"] = timing
+    if final.get("plan_review") is not None:  # a run waiting for its plan's review
+        out["plan_review"] = final["plan_review"]
+        out["resume"] = resume_hint(str(final.get("run_id")), thread_id)
     return out
+
+
+def resume_hint(run_id: str, thread_id: str) -> dict[str, Any]:
+    """What a client sends back to go on with a run waiting for its plan's review."""
+    from agentflow.agent.review import HOW_TO_ANSWER
+
+    return {
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "headers": {"X-Thread-Id": thread_id},
+        "body": {
+            "thread_id": thread_id,
+            "messages": [{"role": "user", "content": "approve"}],
+            "plan_review": {"run_id": run_id, "action": "approve"},
+        },
+        "plan_review": HOW_TO_ANSWER,
+    }
 
 
 def completion_body(

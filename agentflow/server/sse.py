@@ -7,7 +7,9 @@ searches, verdicts) travels in chunks whose delta is empty and whose extra
 ``agentflow`` field carries the event: OpenAI clients read them as chunks with no
 content (``delta.content is None``), and agentflow-aware clients (the chat page, or
 ``chunk.model_extra["agentflow"]`` in the ``openai`` package) show them. The last
-chunk's ``agentflow`` field holds the status, citations, usage and ids. Idle
+chunk's ``agentflow`` field holds the status, citations, usage and ids; for a run that
+stopped for a review of its plan (``review_plan: true``) it is a ``plan_review`` event
+with the plan and what to send back, and the content is the plan as text. Idle
 stretches (a slow model) get SSE comment lines, which every client skips.
 """
 
@@ -90,6 +92,18 @@ class ChunkWriter:
             "stop",
             agentflow={
                 "type": "final",
+                **extension(final, thread_id=self.thread_id, timing=timing),
+            },
+        )
+
+    def plan_review(self, final: dict[str, Any], timing: dict[str, float] | None = None) -> bytes:
+        """The last chunk of a run stopped for its plan's review: ``finish_reason`` and an
+        ``agentflow`` event of type ``plan_review`` with the plan and what to send back."""
+        return self._chunk(
+            {},
+            "stop",
+            agentflow={
+                "type": "plan_review",
                 **extension(final, thread_id=self.thread_id, timing=timing),
             },
         )

@@ -217,7 +217,8 @@ def test_a_small_models_unsupported_pick_yields_to_the_supported_floor(store: Pa
 
     small = ScriptedLLM(fn=picky)
     small.small = True
-    result = Agent(store, llm=small, embedder="hash").ask("Where was Melira Quandt born?")
+    result = Agent(store, llm=small, embedder="hash", settings=ResearchSettings(reader_llm=True)
+                   ).ask("Where was Melira Quandt born?")
     assert result.answer == "Ostrelle"
     assert any(n["kind"] == "reader_pick_unsupported" for n in read_trajectory(result.trajectory).of_type("note"))
     # With reader_llm=None a small model is not asked to pick; the floor stands instead.

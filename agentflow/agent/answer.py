@@ -7,6 +7,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agentflow.agent.candidates import Candidate, answer_candidates
 from agentflow.agent.citations import (
     ANSWERED,
     BUDGET_EXHAUSTED,
@@ -18,6 +19,7 @@ from agentflow.agent.citations import (
     resolve_citations,
 )
 from agentflow.agent.context import RunContext
+from agentflow.agent.decompose import nests
 from agentflow.agent.grounding import is_grounded, is_non_answer, supporting_passages
 from agentflow.agent.injection import passage_reason
 from agentflow.agent.live import context_of
@@ -73,6 +75,26 @@ def evidence_order(question_hits: list[str], votes: list[str], chain: list[str],
     return rank_evidence(question_hits[:QUESTION_HEAD], votes, chain)
 
 
+def chain_holds(sub_questions: list[dict[str, Any]]) -> bool:
+    """Whether every bridge of a plan (a step later steps depend on) was answered by a
+    sentence that states it: a chain whose link is a stray span (an untrusted reader's
+    floor in a question worded unlike its passages) says nothing about the answer."""
+    used = {d for s in sub_questions for d in s["depends_on"]}
+    return all(s["status"] == SQ_ANSWERED and s.get("supported", True)
+               for s in sub_questions if s["id"] in used)
+
+
+def whole_question_floor(question: str, order: list[str], lookup: dict[str, dict[str, Any]],
+                         ctx: RunContext) -> Candidate | None:
+    """The single-step floor over the run's evidence: the best typed span of the first
+    ``read_k`` evidence passages for the whole question, as a one-step run would read it."""
+    passages = [lookup[p] for p in order if p in lookup][: ctx.settings.read_k]
+    cands = answer_candidates(passages, question, limit=1,
+                              beyond_subjects=ctx.settings.beyond_subjects and nests(question),
+                              named_subjects=ctx.settings.named_subjects)
+    return cands[0] if cands else None
+
+
 @traced("answer")
 def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Answer with citations of retrieved passages, or refuse."""
@@ -99,6 +121,24 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     background = rank_evidence(fused, *[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
+
+    if len(sub_questions) > 1 and not trusted and ctx.settings.chain_fallback \
+            and not chain_holds(sub_questions):
+        # A weak reader's chain broke at a link: the run's evidence (the whole question's
+        # search and its bridge hops) still answers as a single step would.
+        floor = whole_question_floor(state["question"],
+                                     evidence_order(question_hits, background, [], trusted=False), lookup, ctx)
+        if floor is not None and floor.passage_id in retrieved:
+            ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
+                     f"{floor.text!r} from the whole question's evidence")
+            cited = [floor.passage_id]
+            links = bridge_links(cited, lookup, state["question"],
+                                 [p for p in rank_evidence(question_hits, background) if p in retrieved])
+            cited = rank_evidence(links, cited, limit=6)
+            return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=floor.text,
+                                             citations=cited, lookup=lookup,
+                                             evidence=evidence_order(question_hits, background, cited,
+                                                                     trusted=False))}
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED

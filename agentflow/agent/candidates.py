@@ -68,6 +68,10 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
 
+# Heads of names that go on with "of": "Institute of Technology", "Bank of Scotland".
+_ORG_HEADS = frozenset("institute university college school academy museum bank church society "
+                       "association department ministry council board conservatory library "
+                       "hospital cathedral order".split())
 _CONNECTOR = re.compile(r"\s+(?:of the|of|de|del|for|and|in|at)\s+")
 
 
@@ -77,6 +81,8 @@ def _parts(name: str) -> list[str]:
     one part or the last words."""
     out = [name]
     pieces = [p for p in _CONNECTOR.split(name) if p]
+    if len(pieces) > 1 and pieces[0].split()[-1].lower() in _ORG_HEADS:
+        return out  # "Fanturn Institute of Technology" is one name, not two
     if len(pieces) > 1:
         # Only parts that are names themselves: "University of Krerdro" is one name.
         # A one-word part counts when it names a country or region: "... Province of Zimbabwe".
@@ -172,7 +178,11 @@ def outer_relation_words(question: str) -> set[str]:
     relative = any(w in _RELATIVE for w in rest)
     tail = words[-1:] if not relative and len(rest) > len(phrase) else []
     outer = set(head) | set(tail) if tail else set(head) | set(phrase)
-    return (relation & outer) or relation
+    # "What is the university where X studied?": the outer clause names only the kind of
+    # answer ("university"); what is asked of it is the nested verb.
+    if not (relation & outer) - {asked_noun(question)}:
+        return relation
+    return relation & outer
 
 
 _ASKED = re.compile(r"^(?:in |on |at |from |for |to |of |by )?(?:which|what)\s+(?:is |was |are |were )?"

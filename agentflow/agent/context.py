@@ -53,10 +53,13 @@ class ResearchSettings(BaseModel):
     #: refused, 8 of them copying the prompt's example; asking cost a call per question.
     plan_llm: bool | None = None
     #: The plan built in code from the question's nested phrases (agentflow.agent.decompose),
-    #: the fallback under an invalid model plan. None: on when the reader is trusted; with
-    #: an untrusted (small) reader a chain of floor answers measured worse than the
-    #: question plus bridge hops (R@5 0.73 vs 0.83, 20 dev questions, LLM-free loop).
-    clause_plan: bool | None = None
+    #: the fallback under an invalid model plan and a small model's plan. None: on only
+    #: when the reader is trusted. For a small reader it used to measure worse than the
+    #: question plus bridge hops (R@5 0.73 vs 0.83, 20 dev questions, LLM-free loop);
+    #: with the whole question's search and bridges kept under a plan
+    #: (``question_bridges``) and the single-step floor when a link is unsupported
+    #: (``chain_fallback``), it is what answers chains (see evals/ablation.py).
+    clause_plan: bool | None = True
     bridge_searches: int = 3  # LLM-free bridge hops after the question's first search
     #: Under a multi-step plan and an untrusted reader, the whole question's search is
     #: still followed by its bridge hops (the evidence floor does not depend on the
@@ -66,10 +69,11 @@ class ResearchSettings(BaseModel):
     alternate_searches: int = 2
     #: The model picks among typed candidate spans. False: nobody picks (the floor must be
     #: supported). None: only a trusted model; for an untrusted (small) one the best-scored
-    #: candidate stands as the pick. Not the default: on the development sample None kept
-    #: F1 (0.139 vs 0.135) at a twentieth of the time, but refused almost nothing (good
-    #: refusals 0.03 vs 0.10; the generated worlds' unanswerable questions 0/18 vs 6/18).
-    reader_llm: bool | None = True
+    #: candidate stands as the pick. On the development sample None kept F1 (0.139 vs
+    #: 0.135 with the 135M model asked) at a twentieth of the time; the refusals it lost
+    #: (the 135M model's) now come from code: a plan's final step must be supported
+    #: (``final_step_support``).
+    reader_llm: bool | None = None
     #: With an untrusted reader (``trust_reader``), the question's answer (a final step's)
     #: must sit in a sentence that states what is asked. Off by default: with the 135M
     #: model it refused half the first 8 dev questions (3 of them with every gold passage
@@ -91,6 +95,11 @@ class ResearchSettings(BaseModel):
     #: to a namesake (agentflow.agent.candidates.NAMED_FACTOR), and only such a span
     #: supports the step's answer.
     named_subjects: bool = True
+    #: Under an untrusted reader's plan of several steps, a chain with an unsupported
+    #: link is not trusted: the answer is the single-step floor over the run's evidence
+    #: (agentflow.agent.answer.chain_holds). A chain whose links hold and whose last step
+    #: finds nothing still refuses.
+    chain_fallback: bool = True
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.
     screen_passages: bool = True

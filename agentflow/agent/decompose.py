@@ -77,6 +77,7 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4
+_GENERIC_PEOPLE = frozenset("person man woman one people individual".split())
 
 
 def _names(text: str) -> list[str]:
@@ -108,6 +109,9 @@ def _ask(noun: str, body: str) -> str:
     """A question asking for "the <noun> <body>", worded so its answer type reads right."""
     head = noun.split()[-1]
     head = head[:-1] if head.endswith("s") and head[:-1] in _PERSON_NOUNS | _PLACE_NOUNS else head
+    if noun in _GENERIC_PEOPLE and body.startswith("who "):
+        # "the person who wrote X" asks "Who wrote X?": its relation is the verb.
+        return f"Who {body[4:]}?"
     if head in _PERSON_NOUNS:
         return f"Who is the {noun} {body}?"
     if head in _PLACE_NOUNS:

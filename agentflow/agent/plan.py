@@ -38,9 +38,9 @@ def plan(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if clauses is not None and validate_plan(clauses, question, settings.max_sub_questions):
         clauses = None
     result = None
-    # With clauses forced on, a small model is not asked: its plans are rarely valid.
+    # A small model is not asked unless the setting says so: its plans are rarely valid.
     plan_llm = ctx.trusts_reader() if settings.plan_llm is None else settings.plan_llm
-    ask_model = plan_llm and not (clauses is not None and getattr(ctx.llm, "small", False))
+    ask_model = plan_llm
     if ask_model:
         result = ctx.ask(usage, node="plan", prompt="plan", output_type=Plan, question=question,
                          max_tokens=200)

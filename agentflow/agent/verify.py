@@ -109,6 +109,9 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         sq["status"], sq["answer"] = ANSWERED, answer
         sq["answer_source"] = reading.get("source") or "candidate"
         sq["answer_passage"] = reading.get("passage_id")
+        # Whether its sentence states what was asked about whom it was asked: a chain
+        # is only as good as its links (agentflow.agent.answer.chain_holds).
+        sq["supported"] = bool(reading.get("supported"))
         # The runner-up spans: a later step that depends on this one also searches with
         # them, so one wrong pick by a weak reader does not take the chain off course.
         sq["alternates"] = [c for c in reading.get("candidates") or [] if c != answer][:3]

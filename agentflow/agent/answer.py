@@ -75,13 +75,25 @@ def evidence_order(question_hits: list[str], votes: list[str], chain: list[str],
     return rank_evidence(question_hits[:QUESTION_HEAD], votes, chain)
 
 
-def chain_holds(sub_questions: list[dict[str, Any]]) -> bool:
-    """Whether every bridge of a plan (a step later steps depend on) was answered by a
-    sentence that states it: a chain whose link is a stray span (an untrusted reader's
-    floor in a question worded unlike its passages) says nothing about the answer."""
+def broken_link(sub_questions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first bridge of a plan (a step later steps depend on) not answered by a
+    sentence that states it, or None when the chain holds: a chain whose link is a stray
+    span (an untrusted reader's floor in a question worded unlike its passages) says
+    nothing about the answer."""
     used = {d for s in sub_questions for d in s["depends_on"]}
-    return all(s["status"] == SQ_ANSWERED and s.get("supported", True)
-               for s in sub_questions if s["id"] in used)
+    return next((s for s in sub_questions if s["id"] in used
+                 and not (s["status"] == SQ_ANSWERED and s.get("supported", True))), None)
+
+
+def evidence_missing(link: dict[str, Any], sub_questions: list[dict[str, Any]]) -> bool:
+    """Whether a broken link is missing evidence rather than misread: it asks about an
+    entity that supported earlier steps found in the corpus (so the corpus spells it that
+    way), and no passage it was shown names that entity, or the entity's own page was
+    shown and states nothing of what is asked."""
+    by_id = {s["id"]: s for s in sub_questions}
+    unstated = link.get("about_subject") is False or bool(link.get("subject_page"))
+    return bool(link["depends_on"]) and unstated and all(
+        by_id.get(d, {}).get("supported") for d in link["depends_on"])
 
 
 def whole_question_floor(question: str, order: list[str], lookup: dict[str, dict[str, Any]],
@@ -122,8 +134,16 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
 
-    if len(sub_questions) > 1 and not trusted and ctx.settings.chain_fallback \
-            and not chain_holds(sub_questions):
+    link = broken_link(sub_questions) if len(sub_questions) > 1 and not trusted else None
+    if link is not None and ctx.settings.chain_fallback and evidence_missing(link, sub_questions):
+        # The chain reached an entity no passage says anything about: that is the claim
+        # a refusal makes, checked in code.
+        ctx.note("answer", "refusal", f"no passage names {link.get('resolved') or link['text']!r}'s "
+                 "subject: the evidence for this hop is missing")
+        return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
+                                         evidence=evidence_order(question_hits, background, [], trusted=False),
+                                         lookup=lookup)}
+    if link is not None and ctx.settings.chain_fallback:
         # A weak reader's chain broke at a link: the run's evidence (the whole question's
         # search and its bridge hops) still answers as a single step would.
         floor = whole_question_floor(state["question"],

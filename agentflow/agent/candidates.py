@@ -124,12 +124,18 @@ def _cue(sentence: str, span: str, kind: AnswerType) -> float:
     return 1.0
 
 
+_AFTER_PLACE = _UNIT_STOP | frozenset("where which who during since until is was lies".split())
+
+
 def _named_place(sentence: str, span: str) -> bool:
     """A name that only looks like a demonym ("Rogenistan"): it follows a place cue
     ("lies in Rogenistan") and no noun follows it, as one would an adjective."""
     at = sentence.find(span)
-    after = sentence[at + len(span):].lstrip()
-    return at >= 0 and bool(_PLACE_CUE.search(sentence[max(0, at - 30):at])) and not after[:1].islower()
+    after = sentence[at + len(span):].split()
+    # An adjective is followed by its noun ("Croatian singer"); a place by a preposition,
+    # a verb, punctuation or nothing ("born in Loulgri in 1872").
+    follows_noun = bool(after) and after[0][:1].islower() and after[0] not in _AFTER_PLACE
+    return at >= 0 and bool(_PLACE_CUE.search(sentence[max(0, at - 30):at])) and not follows_noun
 
 
 def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:

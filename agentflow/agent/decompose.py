@@ -73,7 +73,7 @@ _NOT_HOPS = frozenset("east west north south rest end beginning middle side top 
                       "half number name".split())
 # A title that runs on past a possessive: "Mouthfeansu's Ember".
 _POSSESSIVE_TITLE = re.compile(r"'s(?:\s+[A-Z][\w-]*)+")
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for\s+|from\s+|&\s+)?[A-Z][\w'’.-]*)*")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for\s+|from\s+|to\s+|&\s+)?[A-Z][\w'’.-]*)*")
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from agentflow.agent.answer_types import expected_type
-from agentflow.agent.candidates import Candidate, answer_candidates, sentences
+from agentflow.agent.candidates import Candidate, answer_candidates, passage_subject, sentences
 from agentflow.agent.compare import comparison
 from agentflow.agent.compare import decide as decide_comparison
 from agentflow.agent.context import RunContext
@@ -29,6 +29,7 @@ from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.state import ResearchState, final_steps
 from agentflow.agent.steps import traced
 from agentflow.llm.tokens import estimate_tokens
+from agentflow.memory.entities import extract_entities, normalize_entity
 from agentflow.memory.render import render_memory
 
 #: Memory always gets at least this much room (a thread's earlier answers must fit).
@@ -48,6 +49,15 @@ def pick_model(candidates: list[Candidate]) -> type[BaseModel]:
         __doc__="The span of the passages that answers the question.",
         answer=(str, Field(json_schema_extra={"enum": choices})),
     )
+
+
+def subject_page(question: str, passages: list[dict[str, Any]]) -> bool:
+    """Whether a shown passage is the page of the entity a one-hop ``question`` names
+    (its title): if that page does not state what is asked, the corpus does not."""
+    if nests(question):
+        return False
+    named = {normalize_entity(e) for e in extract_entities(question)} - {""}
+    return any(passage_subject(p.get("title", "")) in named for p in passages)
 
 
 def _run_passages(graph: Any) -> list[dict[str, Any]]:
@@ -195,6 +205,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                     # (a one-hop step naming its subject: not about a namesake).
                     "supported": bool(chosen and chosen.relation_hits > 0 and chosen.about_subject is not False),
                     "about_subject": chosen.about_subject if chosen else None,
+                    "subject_page": subject_page(question, passages),
                     "passage_id": chosen.passage_id if chosen else None,
                     "candidates": [c.text for c in candidates], "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},

@@ -123,7 +123,10 @@ def validate_plan(plan: Plan, question: str, max_steps: int) -> str | None:
     if len(steps) > max_steps:
         return f"the plan has {len(steps)} sub-questions, more than the limit of {max_steps}"
     q_words = content_words(question)
-    texts = [" ".join(sorted(content_words(s.question))) for s in steps]
+    # The same words over different earlier steps are different steps ("the founder of
+    # #1" and "the founder of #3" in a chain through two universities).
+    texts = [" ".join(sorted(content_words(s.question))) + "|" + " ".join(REF.findall(s.question))
+             for s in steps]
     if len(set(texts)) < len(texts):
         return "the plan repeats a sub-question"
     covered: set[str] = set()

@@ -98,20 +98,24 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)
+    if decision != AGAIN:
+        # Whether its sentence states what was asked about whom it was asked, and whether
+        # the evidence names that subject at all: a chain is only as good as its links
+        # (agentflow.agent.answer.broken_link, evidence_missing).
+        sq["supported"] = decision == ANSWERED_V and bool(reading.get("supported"))
+        sq["about_subject"] = reading.get("about_subject")
+        sq["subject_page"] = bool(reading.get("subject_page"))
     if decision == AGAIN:
         if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in
                                   ("answer", "grounded", "supported", "source", "stands", "passage_id",
-                                   "about_subject")}
+                                   "about_subject", "subject_page")}
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None
         sq["next_query"] = refined
     elif decision == ANSWERED_V:
         sq["status"], sq["answer"] = ANSWERED, answer
         sq["answer_source"] = reading.get("source") or "candidate"
         sq["answer_passage"] = reading.get("passage_id")
-        # Whether its sentence states what was asked about whom it was asked: a chain
-        # is only as good as its links (agentflow.agent.answer.chain_holds).
-        sq["supported"] = bool(reading.get("supported"))
         # The runner-up spans: a later step that depends on this one also searches with
         # them, so one wrong pick by a weak reader does not take the chain off course.
         sq["alternates"] = [c for c in reading.get("candidates") or [] if c != answer][:3]

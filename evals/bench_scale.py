@@ -97,7 +97,7 @@ def world_passages(n: int, seed: int, queries: int) -> tuple[list[Passage], list
 # ---- ingest ------------------------------------------------------------------------
 
 
-def raw_collection(folder: Path) -> Any:
+def raw_collection(folder: Path, name: str = "raw") -> Any:
     """A Chroma collection configured as the store's, used directly (the baseline)."""
     import chromadb
     from chromadb.config import Settings
@@ -106,7 +106,7 @@ def raw_collection(folder: Path) -> Any:
 
     client = chromadb.PersistentClient(path=str(folder), settings=Settings(anonymized_telemetry=False))
     return client.get_or_create_collection(
-        "raw", embedding_function=None,
+        name, embedding_function=None,
         configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}})
 
 
@@ -126,13 +126,25 @@ def raw_add(collection: Any, passages: Sequence[Passage], vectors: np.ndarray) -
 
 def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
     """Add ``passages`` to the store at ``store_dir`` (everything ingest builds, the entity
-    graph included) and return wall seconds, the embedder's share and the side indexes'."""
+    graph included) and return wall seconds, the embedder's share, the side indexes' and
+    Chroma's own ``add`` calls' (the same vectors into the same collection: Chroma's own
+    add throughput measured in place, whatever the collection's size)."""
     from agentflow.tools.corpus_search import CorpusSearch
 
     embedder = TimedEmbedder()
     store = CorpusStore(store_dir, embedder=embedder)
-    side = [0.0]
+    side, chroma = [0.0], [0.0]
     update = store.update_indexes
+    chroma_add = store._chroma.add
+
+    def timed_chroma_add(*args: Any, **kwargs: Any) -> None:
+        t0 = time.perf_counter()
+        try:
+            chroma_add(*args, **kwargs)
+        finally:
+            chroma[0] += time.perf_counter() - t0
+
+    store._chroma.add = timed_chroma_add  # type: ignore[method-assign]
 
     def timed_update(*args: Any, **kwargs: Any) -> None:
         t0 = time.perf_counter()
@@ -148,7 +160,8 @@ def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
     # where the store does that already): part of what ingesting costs.
     CorpusSearch(store)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "embed_seconds": embedder.seconds, "side_seconds": side[0]}
+    return {"seconds": seconds, "embed_seconds": embedder.seconds, "side_seconds": side[0],
+            "chroma_seconds": chroma[0]}
 
 
 # ---- search (run in a fresh process, for its peak RSS) --------------------------------
@@ -239,17 +252,24 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     # so a rate measured on a prefix is an upper bound and the ratio a lower bound.
     sample = min(n, args.chroma_sample or n)
     chroma_rate = sample / raw_add(raw, bulk[:sample], vectors[:sample])
-    del vectors
+    del vectors, raw
+    shutil.rmtree(root / f"raw-{n}", ignore_errors=True)
     store_dir = root / f"store-{n}"
     added = timed_add(store_dir, bulk)
+    own = added["seconds"] - added["embed_seconds"]
     fig: dict[str, Any] = {
         "n": n,
+        "ingest_s": added["seconds"],
         "ingest_docs_s": n / added["seconds"],
         "chroma_docs_s": chroma_rate,
         "chroma_sample": sample,
         "embed_docs_s": embed_rate,
         # Same vectors on both sides: the store's time without its embedder's.
-        "ratio": n / (added["seconds"] - added["embed_seconds"]) / chroma_rate,
+        "ratio": n / own / chroma_rate,
+        # Chroma's own add calls inside the store's ingest (same vectors, same collection,
+        # whatever its size) against the store's whole time without the embedder.
+        "chroma_in_place_s": added["chroma_seconds"],
+        "ratio_in_place": added["chroma_seconds"] / own,
         "side_s": added["side_seconds"],
         "ingest_rss_mb": peak_rss_mb(),
         "vectors_mb": n * 384 * 4 / 2**20,
@@ -258,34 +278,46 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "store_mb": disk_mb(store_dir),
     }
     payload = {"store": str(store_dir), "n": n, "seed": args.seed, "queries": queries}
-    fig["search"] = in_subprocess("search", payload)
-    fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
-    if increments:
-        fig["increments"] = bench_increments(store_dir, raw, increments, args.batch_size, root)
-    del raw
+    if not args.skip_search:
+        fig["search"] = in_subprocess("search", payload)
+        fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
+    if increments and not args.skip_increments:
+        fig["increments"] = bench_increments(store_dir, increments, args.batch_size, root)
     if not args.keep:
         shutil.rmtree(store_dir, ignore_errors=True)
-        shutil.rmtree(root / f"raw-{n}", ignore_errors=True)
     return fig
 
 
-def bench_increments(store_dir: Path, raw: Any, extra: Sequence[Passage], size: int,
+def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
                      root: Path) -> dict[str, Any]:
     """Seconds of each batch of ``size`` added onto the big store (and its side indexes'
-    share), against the first batch added to an empty store; the same for Chroma's own add
-    onto the big raw collection and onto an empty one, which bounds what the store can do."""
+    and Chroma's shares), against the first batch added to an empty store; the same for
+    Chroma's own add onto a copy of the big store's own collection and onto an empty one,
+    which bounds what the store can do."""
     vectors = HashingEmbedder().embed([embedding_text(p) for p in extra])
     empty = timed_add(root / "empty", extra[:size])
     raw_empty = raw_add(raw_collection(root / "raw-empty"), extra[:size], vectors[:size])
     shutil.rmtree(root / "empty", ignore_errors=True)
     shutil.rmtree(root / "raw-empty", ignore_errors=True)
+    # Chroma's own collection of the same size: a copy of the one inside the store.
+    copy = root / "raw-big"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(store_dir / "chroma", copy)
+    raw = raw_collection(copy, "agentflow_corpus")
     batches, raw_batches = [], []
     for i in range(0, len(extra), size):
         batches.append(timed_add(store_dir, extra[i : i + size]))
         raw_batches.append(raw_add(raw, extra[i : i + size], vectors[i : i + size]))
+        print(f"  batch {len(batches)}: {batches[-1]}, chroma alone {raw_batches[-1]:.2f} s",
+              file=sys.stderr, flush=True)
+    del raw
+    shutil.rmtree(copy, ignore_errors=True)
     seconds = [b["seconds"] for b in batches]
     return {"empty_s": empty["seconds"], "empty_side_s": empty["side_seconds"],
+            "empty_chroma_s": empty["chroma_seconds"],
             "batches_s": seconds, "side_s": [b["side_seconds"] for b in batches],
+            "embed_s": [b["embed_seconds"] for b in batches],
+            "chroma_in_place_s": [b["chroma_seconds"] for b in batches],
             "ratio_median": statistics.median(seconds) / empty["seconds"],
             "ratio_max": max(seconds) / empty["seconds"],
             "chroma_empty_s": raw_empty, "chroma_batches_s": raw_batches,
@@ -294,16 +326,29 @@ def bench_increments(store_dir: Path, raw: Any, extra: Sequence[Passage], size: 
 
 def report(fig: dict[str, Any]) -> None:
     """Print one size's figures as a few aligned lines."""
-    s, lib = fig["search"], fig["library"]
     print(f"== {fig['n']:,} passages", flush=True)
-    print(f"  ingest {fig['ingest_docs_s']:,.0f} docs/s   chroma add {fig['chroma_docs_s']:,.0f} docs/s"
-          f"   ratio (same vectors) {fig['ratio']:.2f}   hashing embedder {fig['embed_docs_s']:,.0f} docs/s"
-          f"   side indexes {fig.get('side_s', 0):.1f} s")
-    print(f"  peak RSS: ingest {fig['ingest_rss_mb']:,.0f} MiB, search {s['rss_mb']:,.0f} MiB"
+    if "ingest_docs_s" in fig:
+        print(f"  ingest {fig['ingest_docs_s']:,.0f} docs/s ({fig['ingest_s']:.0f} s)   chroma add"
+              f" {fig['chroma_docs_s']:,.0f} docs/s (first {fig['chroma_sample']:,})   ratio (same"
+              f" vectors) {fig['ratio']:.2f}   hashing embedder {fig['embed_docs_s']:,.0f} docs/s"
+              f"   side indexes {fig.get('side_s', 0):.1f} s")
+        print(f"  Chroma's own add calls inside the ingest: {fig['chroma_in_place_s']:.1f} s"
+              f" = {fig['ratio_in_place']:.2f} of the store's time without the embedder"
+              f"   ingest RSS {fig['ingest_rss_mb']:,.0f} MiB;  disk: store"
+              f" {fig['store_mb']:,.0f} MiB (bm25 {fig['bm25_mb']:,.0f}, graph {fig['graph_mb']:,.0f})")
+    if "search" in fig:
+        report_search(fig)
+    if "increments" in fig:
+        report_increments(fig["increments"])
+
+
+def report_search(fig: dict[str, Any]) -> None:
+    """Print the search figures of one size."""
+    s, lib = fig["search"], fig.get("library")
+    print(f"  search RSS {s['rss_mb']:,.0f} MiB"
           f" (vectors {fig['vectors_mb']:,.0f} MiB + bm25 {fig['bm25_mb']:,.0f} MiB:"
           f" ratio {s['rss_mb'] / (fig['vectors_mb'] + fig['bm25_mb']):.2f})")
-    print(f"  disk: store {fig['store_mb']:,.0f} MiB (bm25 {fig['bm25_mb']:,.0f}, graph"
-          f" {fig['graph_mb']:,.0f});  open + graph load {s['open_s']:.2f} s")
+    print(f"  open + index load {s['open_s']:.2f} s")
     for mode in ("dense", "bm25", "hybrid", "corpus"):
         p50, p95 = s[mode]
         print(f"  {mode:<7} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms")
@@ -311,8 +356,11 @@ def report(fig: dict[str, Any]) -> None:
         own = lib["chroma"][0] + lib["bm25s"][0]
         print(f"  libraries: chroma top-{TOP} p50 {lib['chroma'][0]:.2f} ms, bm25s top-{TOP} p50"
               f" {lib['bm25s'][0]:.2f} ms;  hybrid / (chroma + bm25s) = {s['hybrid'][0] / own:.2f}")
-    if "increments" in fig:
-        inc = fig["increments"]
+
+
+def report_increments(inc: dict[str, Any]) -> None:
+    """Print the incremental-ingest figures."""
+    if inc:
         print(f"  incremental: batch onto empty store {inc['empty_s']:.2f} s (side indexes"
               f" {inc['empty_side_s']:.2f}); onto the big store "
               + ", ".join(f"{b:.2f}" for b in inc["batches_s"])
@@ -321,6 +369,11 @@ def report(fig: dict[str, Any]) -> None:
         print(f"  Chroma's own add of the same batches: onto empty {inc['chroma_empty_s']:.2f} s,"
               f" onto the big collection median {statistics.median(inc['chroma_batches_s']):.2f} s:"
               f" ratio {inc['chroma_ratio_median']:.2f}")
+        print(f"  inside the store's batches: Chroma's add median"
+              f" {statistics.median(inc['chroma_in_place_s']):.2f} s, embedder"
+              f" {statistics.median(inc['embed_s']):.2f} s, side indexes"
+              f" {statistics.median(inc['side_s']):.2f} s (onto empty: Chroma"
+              f" {inc['empty_chroma_s']:.2f} s, side indexes {inc['empty_side_s']:.2f} s)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,6 +392,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the stores")
     parser.add_argument("--skip-library", action="store_true",
                         help="skip the libraries' own query times (a bm25s build)")
+    parser.add_argument("--skip-search", action="store_true", help="ingest figures only")
+    parser.add_argument("--skip-increments", action="store_true")
+    parser.add_argument("--search-only", metavar="STORE",
+                        help="search figures of a store built earlier (--sizes N: its size)")
+    parser.add_argument("--increments-onto", metavar="STORE",
+                        help="add --batches batches onto a store built earlier (--sizes N)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--role", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
@@ -354,6 +413,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root.mkdir(parents=True, exist_ok=True)
+    if args.search_only or args.increments_onto:
+        later_run(args, root)
+        return
     try:
         for n in args.sizes:
             started = time.perf_counter()
@@ -366,6 +428,26 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not args.dir and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def later_run(args: argparse.Namespace, root: Path) -> None:
+    """``--search-only`` / ``--increments-onto``: figures of a store built by an earlier run
+    (``--keep``), with the code as it is now."""
+    n = args.sizes[0]
+    extra = args.batches * args.batch_size if args.increments_onto else 0
+    passages, queries = world_passages(n + extra, args.seed, args.queries)
+    fig: dict[str, Any] = {"n": n}
+    if args.search_only:
+        payload = {"store": args.search_only, "n": n, "seed": args.seed, "queries": queries}
+        del passages
+        fig["search"] = in_subprocess("search", payload)
+        fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
+    else:
+        fig["increments"] = bench_increments(Path(args.increments_onto), passages[n:],
+                                             args.batch_size, root)
+    print(json.dumps(fig) if args.json else "", flush=True)
+    if not args.json:
+        report(fig)
 
 
 if __name__ == "__main__":

@@ -335,7 +335,11 @@ class BM25Index:
             lookup, essential = rest[:cut], rest[cut:]
             essential.sort()
             if essential:
-                docs, scores = self._accumulate(docs, scores, essential, norm)
+                # A passage can end in the top k only if it reaches the k-th best score
+                # of the rare terms' passages once the lookup terms are added.
+                left = sum(t[4] for t in lookup) * (1.0 + 1e-6)
+                floor = bar - left if len(docs) >= k else 0.0
+                docs, scores = self._accumulate(docs, scores, essential, norm, floor)
             if lookup:
                 docs, scores = self._add_for(docs, scores, lookup, norm, k)
         scores = scores.astype(np.float32)
@@ -351,9 +355,10 @@ class BM25Index:
         return [(self.ids[int(docs[i])], float(scores[i])) for i in head if scores[i] > 0]
 
     def _accumulate(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],
-                    norm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    norm: np.ndarray, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Every passage of ``docs`` or holding one of ``terms`` (ascending), with its
-        partial score plus what ``terms`` add."""
+        partial score plus what ``terms`` add; passages left below a positive ``floor``
+        after that may be left out."""
         n_docs = len(self._doclen)
         doc_parts, score_parts = [docs], [scores]
         for _, tid, times, idf, _ in terms:
@@ -368,7 +373,7 @@ class BM25Index:
             return docs, np.bincount(inverse, weights=all_scores)
         # Many: one dense pass over the corpus.
         dense = np.bincount(all_docs, weights=all_scores, minlength=n_docs)
-        docs = np.flatnonzero(dense)
+        docs = np.flatnonzero(dense >= floor) if floor > 0 else np.flatnonzero(dense)
         return docs, dense[docs]
 
     def _add_for(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -60,8 +58,6 @@ DEFAULT_COLLECTION = "agentflow_corpus"
 EMBED_BATCH = 256
 #: Longest time embedded passages wait before they are added to Chroma.
 FLUSH_SECONDS = 10.0
-#: Threads for the dense halves of hybrid searches, run while the BM25 half runs.
-DENSE_THREADS = 4
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
 FusionMethod = Literal["weighted", "rrf"]
@@ -168,8 +164,6 @@ class CorpusStore:
         self.candidates = self.manifest.candidates if self.manifest else 50
         self.title_rule: TitleRule = self._choose_title_rule()
         self._count_cache: tuple[float, int] | None = None
-        #: Run a hybrid search's dense and BM25 halves at the same time.
-        self.parallel_hybrid = True
         self._bm25 = bm25_side_index(self.path / BM25_DIR)
 
     @classmethod
@@ -298,7 +292,9 @@ class CorpusStore:
         skipped = len(passages) - len(new)
         if new:
             self._embed_and_add(new, progress=progress)
-        self._count_cache = None
+        # One count for the whole ingestion (the side indexes' check and the manifest):
+        # Chroma's count costs time proportional to the collection.
+        self._count_cache = (time.monotonic(), self.count())
         self.update_indexes(new)
         self._write_manifest()
         return AddResult(added=len(new), skipped=skipped)
@@ -394,7 +390,7 @@ class CorpusStore:
             dim=self.embedder.dim or (old.dim if old else 0),
             collection=self.collection,
             chroma_url=self.chroma_url,
-            passages=self.count(),
+            passages=self.cached_count(COUNT_TTL),
             fusion=self.fusion,
             dense_weight=self.dense_weight,
             rrf_k=self.rrf_k,
@@ -449,9 +445,6 @@ class CorpusStore:
             for r in ranked
         ]
 
-    def _dense(self, queries: Sequence[str], pool: int) -> list[list[tuple[str, float]]]:
-        return self._chroma.query(self.embedder.embed_queries(list(queries)), pool)
-
     def rank_many(
         self,
         queries: Sequence[str],
@@ -473,18 +466,10 @@ class CorpusStore:
         pool = k if mode != "hybrid" else max(k, candidates or self.candidates)
         dense: list[list[tuple[str, float]]] = [[] for _ in queries]
         sparse: list[list[tuple[str, float]]] = [[] for _ in queries]
-        if mode == "hybrid" and self.parallel_hybrid:
-            # Chroma's query runs in Rust without the GIL: the BM25 half runs meanwhile.
-            pending = _dense_pool().submit(self._dense, queries, pool)
-            try:
-                sparse = self._bm25_index().search_many(list(queries), pool)
-            finally:
-                dense = pending.result()
-        else:
-            if mode in ("dense", "hybrid"):
-                dense = self._dense(queries, pool)
-            if mode in ("bm25", "hybrid"):
-                sparse = self._bm25_index().search_many(list(queries), pool)
+        if mode in ("dense", "hybrid"):
+            dense = self._chroma.query(self.embedder.embed_queries(list(queries)), pool)
+        if mode in ("bm25", "hybrid"):
+            sparse = self._bm25_index().search_many(list(queries), pool)
         ranked: list[list[tuple[str, float]]] = []
         for d, s in zip(dense, sparse):
             if mode == "dense":
@@ -496,19 +481,6 @@ class CorpusStore:
             else:
                 ranked.append(weighted_fusion(d, s, w_dense=self.dense_weight)[:k])
         return ranked
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _dense_pool() -> ThreadPoolExecutor:
-    """The threads that run hybrid searches' dense halves (one process-wide pool)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=DENSE_THREADS, thread_name_prefix="dense-search")
-        return _POOL
 
 
 def bm25_side_index(folder: Path) -> SideIndex[BM25Index]:

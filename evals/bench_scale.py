@@ -167,14 +167,21 @@ def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
 # ---- search (run in a fresh process, for its peak RSS) --------------------------------
 
 
+#: CPU milliseconds (the whole process's, Chroma's threads included) of each call timed
+#: by the last :func:`time_calls`: on a shared, loaded machine a steadier figure than wall time.
+LAST_CPU: list[float] = []
+
+
 def time_calls(call: Callable[[str], Any], queries: Sequence[str]) -> list[float]:
-    """Milliseconds of each call, after one warm-up call."""
+    """Milliseconds of each call, after one warm-up call (CPU times in :data:`LAST_CPU`)."""
     call(queries[0])
     out = []
+    LAST_CPU.clear()
     for q in queries:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         call(q)
         out.append(1000 * (time.perf_counter() - started))
+        LAST_CPU.append(1000 * (time.process_time() - cpu))
     return out
 
 
@@ -194,6 +201,7 @@ def search_figures(store_dir: Path, queries: Sequence[str]) -> dict[str, Any]:
     }
     for name, call in calls.items():
         out[name] = percentiles(time_calls(call, queries))
+        out[f"{name}_cpu"] = statistics.median(LAST_CPU)
     out["rss_mb"] = peak_rss_mb()
     return out
 
@@ -212,6 +220,7 @@ def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) 
     embedder = HashingEmbedder()
     chroma = time_calls(lambda q: collection.query(
         query_embeddings=embedder.embed([q]), n_results=TOP, include=["distances"]), queries)
+    chroma_cpu = statistics.median(LAST_CPU)
     passages, _ = world_passages(n, seed, 0)
     stemmer = Stemmer.Stemmer("english")
     retriever = bm25s.BM25()
@@ -223,7 +232,8 @@ def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) 
         tokens = bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False)
         return retriever.retrieve(tokens, k=TOP, show_progress=False)
 
-    return {"chroma": percentiles(chroma), "bm25s": percentiles(time_calls(bm25, queries))}
+    return {"chroma": percentiles(chroma), "bm25s": percentiles(time_calls(bm25, queries)),
+            "chroma_cpu": chroma_cpu, "bm25s_cpu": statistics.median(LAST_CPU)}
 
 
 def in_subprocess(role: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -351,11 +361,13 @@ def report_search(fig: dict[str, Any]) -> None:
     print(f"  open + index load {s['open_s']:.2f} s")
     for mode in ("dense", "bm25", "hybrid", "corpus"):
         p50, p95 = s[mode]
-        print(f"  {mode:<7} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms")
+        print(f"  {mode:<7} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms   (CPU p50"
+              f" {s.get(mode + '_cpu', float('nan')):.2f} ms)")
     if lib:
         own = lib["chroma"][0] + lib["bm25s"][0]
         print(f"  libraries: chroma top-{TOP} p50 {lib['chroma'][0]:.2f} ms, bm25s top-{TOP} p50"
-              f" {lib['bm25s'][0]:.2f} ms;  hybrid / (chroma + bm25s) = {s['hybrid'][0] / own:.2f}")
+              f" {lib['bm25s'][0]:.2f} ms;  hybrid / (chroma + bm25s) = {s['hybrid'][0] / own:.2f}"
+              f"  (CPU: {lib['chroma_cpu']:.2f} + {lib['bm25s_cpu']:.2f} ms)")
 
 
 def report_increments(inc: dict[str, Any]) -> None:
@@ -440,6 +452,8 @@ def later_run(args: argparse.Namespace, root: Path) -> None:
     if args.search_only:
         payload = {"store": args.search_only, "n": n, "seed": args.seed, "queries": queries}
         del passages
+        fig.update(vectors_mb=n * 384 * 4 / 2**20, bm25_mb=disk_mb(Path(args.search_only) / "bm25"),
+                   graph_mb=disk_mb(Path(args.search_only) / "graph"))
         fig["search"] = in_subprocess("search", payload)
         fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
     else:

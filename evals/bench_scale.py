@@ -426,7 +426,11 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root.mkdir(parents=True, exist_ok=True)
     if args.search_only or args.increments_onto:
-        later_run(args, root)
+        try:
+            later_run(args, root)
+        finally:
+            if not args.dir:
+                shutil.rmtree(root, ignore_errors=True)
         return
     try:
         for n in args.sizes:

@@ -14,6 +14,7 @@ graph implements it over its on-disk segments.
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +47,19 @@ def multi_arange(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
             + np.repeat(np.asarray(starts, dtype=np.int64), lengths))
 
 
+_WORK = threading.local()
+
+
+def _work_vectors(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's zeroed residual and estimate vectors of at least ``size`` entries.
+    Allocating them for every push costs a memset of the whole graph (2 x 17 MB at 10^6
+    passages: ~5 ms, more than the push itself), since the allocator reuses freed memory."""
+    vectors = getattr(_WORK, "vectors", None)
+    if vectors is None or len(vectors[0]) < size:
+        vectors = _WORK.vectors = (np.zeros(size), np.zeros(size))
+    return vectors
+
+
 def _unique(values: np.ndarray) -> np.ndarray:
     # Sorting beats np.unique's hash table on the few thousand nodes of a round.
     if values.size == 0:
@@ -72,12 +86,24 @@ def forward_push(graph: PushGraph, seeds: np.ndarray, weights: np.ndarray, *,
     if seeds.size == 0 or total <= 0:
         return np.zeros(0, np.int64), np.zeros(0)
     restart = weights / total
-    # Full-length vectors are allocated lazily by the OS (calloc): only touched pages cost.
-    residual = np.zeros(graph.size)
-    estimate = np.zeros(graph.size)
+    residual, estimate = _work_vectors(graph.size)
+    reached: list[np.ndarray] = []
+    try:
+        return _push(graph, seeds, restart, residual, estimate, reached, damping, eps)
+    finally:
+        # Every entry written lies in a reached frontier: zeroing those leaves the
+        # vectors clean for the next push at the cost of the push, not of the graph.
+        for nodes in reached:
+            residual[nodes] = 0.0
+            estimate[nodes] = 0.0
+
+
+def _push(graph: PushGraph, seeds: np.ndarray, restart: np.ndarray, residual: np.ndarray,
+          estimate: np.ndarray, reached: list[np.ndarray], damping: float,
+          eps: float) -> tuple[np.ndarray, np.ndarray]:
     np.add.at(residual, seeds, restart)
     frontier = _unique(seeds)
-    reached: list[np.ndarray] = [frontier]
+    reached.append(frontier)
     while frontier.size:
         threshold = eps * np.maximum(graph.degrees(frontier), 1)
         active = frontier[residual[frontier] > threshold]

@@ -309,7 +309,7 @@ class BM25Index:
             if df == 0:
                 continue
             idf = np.float32(math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
-            terms.append((df, tid, times, idf, times * self._bound(tid, idf)))
+            terms.append((df, tid, times, idf, 0.0))
         terms.sort()
         # 1. The rare terms (short posting lists): scored in full, they set a first bar,
         # the k-th best score among the passages holding them.
@@ -321,9 +321,13 @@ class BM25Index:
         if rare:
             docs, scores = self._accumulate(docs, scores, terms[:rare], norm)
         rest = terms[rare:]
+        bar = 0.0
+        if rest and len(docs) >= k:
+            bar = float(np.partition(scores, len(scores) - k)[len(scores) - k])
+            # Each term's most it adds to one passage (only the common terms need it).
+            rest = [(df, tid, times, idf, times * self._bound(tid, idf))
+                    for df, tid, times, idf, _ in rest]
         if rest:
-            bar = float(np.partition(scores, len(scores) - k)[len(scores) - k]) \
-                if len(docs) >= k else 0.0
             # 2. Of the common terms, those whose bounds add up to less than the bar
             # cannot bring in a passage of their own: only looked up for the candidates
             # (max-score's non-essential terms). The others are scored in full, at once.

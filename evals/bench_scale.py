@@ -206,7 +206,8 @@ def search_figures(store_dir: Path, queries: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) -> dict[str, Any]:
+def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str],
+                    world: int | None = None) -> dict[str, Any]:
     """p50/p95 ms of the libraries' own top-50 queries on the same data: Chroma's
     ``collection.query`` on the store's collection, and a bm25s index of the same texts."""
     import bm25s
@@ -221,7 +222,8 @@ def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) 
     chroma = time_calls(lambda q: collection.query(
         query_embeddings=embedder.embed([q]), n_results=TOP, include=["distances"]), queries)
     chroma_cpu = statistics.median(LAST_CPU)
-    passages, _ = world_passages(n, seed, 0)
+    # The store's first n passages of the world it was built from (n + its increments).
+    passages = world_passages(world or n, seed, 0)[0][:n]
     stemmer = Stemmer.Stemmer("english")
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([embedding_text(p) for p in passages], stopwords="en",
@@ -287,7 +289,8 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "graph_mb": disk_mb(store_dir / "graph"),
         "store_mb": disk_mb(store_dir),
     }
-    payload = {"store": str(store_dir), "n": n, "seed": args.seed, "queries": queries}
+    payload = {"store": str(store_dir), "n": n, "seed": args.seed, "queries": queries,
+               "world": n + extra}
     if not args.skip_search:
         fig["search"] = in_subprocess("search", payload)
         fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
@@ -407,7 +410,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-search", action="store_true", help="ingest figures only")
     parser.add_argument("--skip-increments", action="store_true")
     parser.add_argument("--search-only", metavar="STORE",
-                        help="search figures of a store built earlier (--sizes N: its size)")
+                        help="search figures of a store built earlier (--sizes N: its size; "
+                             "the build's --batches and --batch-size, for the same world)")
     parser.add_argument("--increments-onto", metavar="STORE",
                         help="add --batches batches onto a store built earlier (--sizes N)")
     parser.add_argument("--json", action="store_true")
@@ -420,7 +424,7 @@ def main(argv: list[str] | None = None) -> None:
             out = search_figures(Path(payload["store"]), payload["queries"])
         else:
             out = library_figures(Path(payload["store"]), payload["n"], payload["seed"],
-                                  payload["queries"])
+                                  payload["queries"], payload.get("world"))
         print(json.dumps(out))
         return
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -450,11 +454,13 @@ def later_run(args: argparse.Namespace, root: Path) -> None:
     """``--search-only`` / ``--increments-onto``: figures of a store built by an earlier run
     (``--keep``), with the code as it is now."""
     n = args.sizes[0]
-    extra = args.batches * args.batch_size if args.increments_onto else 0
+    # The world the build generated: give the build's --batches and --batch-size.
+    extra = args.batches * args.batch_size
     passages, queries = world_passages(n + extra, args.seed, args.queries)
     fig: dict[str, Any] = {"n": n}
     if args.search_only:
-        payload = {"store": args.search_only, "n": n, "seed": args.seed, "queries": queries}
+        payload = {"store": args.search_only, "n": n, "seed": args.seed, "queries": queries,
+                   "world": n + extra}
         del passages
         fig.update(vectors_mb=n * 384 * 4 / 2**20, bm25_mb=disk_mb(Path(args.search_only) / "bm25"),
                    graph_mb=disk_mb(Path(args.search_only) / "graph"))

@@ -31,6 +31,8 @@ K1 = 1.5
 B = 0.75
 #: A query term held by fewer than one passage in this many is scored in full first.
 RARE = 64
+#: Cached tf parts of common terms, at most this many values per passage (4 bytes each).
+PART_CACHE_PER_PASSAGE = 8
 #: More segments than this and all but the first (the big initial build) are merged.
 MAX_SEGMENTS = 8
 
@@ -107,8 +109,11 @@ class BM25Index:
         self._df = np.zeros(0, np.int64)
         self._segments: list[Segment] = []
         self._norm: np.ndarray | None = None
-        # Per-term score bounds for max-score, valid for one length norm (one state).
+        # Per-term score bounds for max-score and common terms' tf parts, valid for one
+        # length norm (one index state).
         self._bounds: dict[int, float] = {}
+        self._part_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._part_cached = 0
         self._next_sid = 0
         self._stemmer = _stemmer()
         # What the folder this index came from (or was last saved to) holds, so that a
@@ -151,7 +156,7 @@ class BM25Index:
         df += np.diff(seg.indptr)
         self._df = df
         self._norm = None
-        self._bounds = {}
+        self._bounds, self._part_cache, self._part_cached = {}, {}, 0
         return len(ids)
 
     def __len__(self) -> int:
@@ -256,6 +261,7 @@ class BM25Index:
             # float32 throughout, as the scores were validated against bm25s.
             norm = K1 * ((1.0 - B) + B * doclen / avgdl)
             self._norm, self._bounds = norm, {}
+            self._part_cache, self._part_cached = {}, 0
         return norm
 
     def _bound(self, tid: int, idf: np.float32) -> float:
@@ -263,16 +269,25 @@ class BM25Index:
         ``idf``), computed on first use and kept for this index state."""
         bound = self._bounds.get(tid)
         if bound is None:
-            norm = self._length_norm()
-            best = 0.0
-            for seg in self._segments:
-                if tid < seg.terms:
-                    start, end = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
-                    if start < end:
-                        tf = seg.tf[start:end]
-                        best = max(best, float((tf / (tf + norm[seg.docs[start:end]])).max()))
-            bound = self._bounds[tid] = best
+            parts = [part for _, part in self._parts(tid)]
+            bound = self._bounds[tid] = max((float(part.max()) for part in parts), default=0.0)
         return float(idf) * bound
+
+    def _parts(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, tf / (tf + norm))`` of term ``tid`` in each segment holding it. A common
+        term's are kept for this index state (its long list is asked for again and again),
+        up to :data:`PART_CACHE_PER_PASSAGE` values per passage in all."""
+        parts = self._part_cache.get(tid)
+        if parts is None:
+            norm = self._length_norm()
+            parts = [(rows, tf / (tf + norm[rows])) for rows, tf in self._postings(tid)]
+            size = sum(len(rows) for rows, _ in parts)
+            n_docs = len(self._doclen)
+            if (int(self._df[tid]) * RARE >= n_docs
+                    and self._part_cached + size <= PART_CACHE_PER_PASSAGE * n_docs):
+                self._part_cache[tid] = parts
+                self._part_cached += size
+        return parts
 
     def _postings(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(rows, tf)`` of term ``tid`` in each segment holding it (rows ascending)."""
@@ -366,9 +381,9 @@ class BM25Index:
         n_docs = len(self._doclen)
         doc_parts, score_parts = [docs], [scores]
         for _, tid, times, idf, _ in terms:
-            for rows, tf in self._postings(tid):
+            for rows, part in self._parts(tid):
                 doc_parts.append(rows)
-                score_parts.append(times * (idf * (tf / (tf + norm[rows]))).astype(np.float64))
+                score_parts.append(times * (idf * part).astype(np.float64))
         all_docs = np.concatenate(doc_parts)
         all_scores = np.concatenate(score_parts)
         if len(all_docs) * 8 < n_docs:

@@ -16,6 +16,7 @@ For each size it prints:
 
     python -m agentflow.evals.bench_scale                       # 10^4 and 10^5 (CI)
     python -m agentflow.evals.bench_scale --sizes 1000000 --batches 10 --batch-size 10000
+    python -m agentflow.evals.bench_scale --sizes 1000000 --parts-only   # no Chroma, ~7 min
 """
 
 from __future__ import annotations
@@ -238,6 +239,54 @@ def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str],
             "chroma_cpu": chroma_cpu, "bm25s_cpu": statistics.median(LAST_CPU)}
 
 
+def parts_figures(n: int, seed: int, n_queries: int) -> dict[str, Any]:
+    """The parts of a search that are ours, without Chroma (which takes most of an hour to
+    fill at 10^6): p50/p95 ms of our BM25 top-50 and of bm25s's on the same texts, and of the
+    corpus graph's rerank of our BM25 top-50, in one process, interleaved per query."""
+    import bm25s
+    import Stemmer
+
+    from agentflow.memory.corpus_graph import CorpusGraph
+    from agentflow.store.bm25_index import BM25Index
+
+    passages, queries = world_passages(n, seed, n_queries)
+    texts = [embedding_text(p) for p in passages]
+    started = time.perf_counter()
+    ours = BM25Index.build([p.id for p in passages], texts)
+    out: dict[str, Any] = {"n": n, "bm25_build_s": time.perf_counter() - started}
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False),
+                    show_progress=False)
+    del texts
+    started = time.perf_counter()
+    graph = CorpusGraph.build((p.id, p.title, p.text) for p in passages)
+    out["graph_build_s"] = time.perf_counter() - started
+    del passages
+    pools = {q: ours.search(q, TOP) for q in queries}
+    calls: dict[str, Callable[[str], Any]] = {
+        "bm25": lambda q: ours.search(q, TOP),
+        "bm25s": lambda q: retriever.retrieve(
+            bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False),
+            k=TOP, show_progress=False),
+        "graph_rerank": lambda q: graph.rerank(q, pools[q], k=5),
+    }
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        call(queries[0])
+    for q in queries:
+        for name, call in calls.items():
+            started, cpu0 = time.perf_counter(), time.process_time()
+            call(q)
+            wall[name].append(1000 * (time.perf_counter() - started))
+            cpu[name].append(1000 * (time.process_time() - cpu0))
+    for name in calls:
+        out[name] = percentiles(wall[name])
+        out[f"{name}_cpu"] = statistics.median(cpu[name])
+    return out
+
+
 def in_subprocess(role: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Run ``role`` (``search`` or ``library``) in a fresh interpreter; its JSON figures."""
     done = subprocess.run(
@@ -414,6 +463,8 @@ def main(argv: list[str] | None = None) -> None:
                              "the build's --batches and --batch-size, for the same world)")
     parser.add_argument("--increments-onto", metavar="STORE",
                         help="add --batches batches onto a store built earlier (--sizes N)")
+    parser.add_argument("--parts-only", action="store_true",
+                        help="our BM25 against bm25s, and the graph rerank, without Chroma")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--role", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
@@ -426,6 +477,19 @@ def main(argv: list[str] | None = None) -> None:
             out = library_figures(Path(payload["store"]), payload["n"], payload["seed"],
                                   payload["queries"], payload.get("world"))
         print(json.dumps(out))
+        return
+    if args.parts_only:
+        for n in args.sizes:
+            parts = parts_figures(n, args.seed, args.queries)
+            if args.json:
+                print(json.dumps(parts), flush=True)
+                continue
+            print(f"== {n:,} passages, without Chroma (BM25 build {parts['bm25_build_s']:.0f} s,"
+                  f" graph build {parts['graph_build_s']:.0f} s)", flush=True)
+            for name in ("bm25", "bm25s", "graph_rerank"):
+                p50, p95 = parts[name]
+                print(f"  {name:<13} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms   (CPU p50"
+                      f" {parts[name + '_cpu']:.2f} ms)", flush=True)
         return
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ For each size it prints:
 
     python -m agentflow.evals.bench_scale                       # 10^4 and 10^5 (CI)
     python -m agentflow.evals.bench_scale --sizes 1000000 --batches 10 --batch-size 10000
+    python -m agentflow.evals.bench_scale --sizes 1000000 --parts-only   # no Chroma, ~7 min
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def world_passages(n: int, seed: int, queries: int) -> tuple[list[Passage], list
 # ---- ingest ------------------------------------------------------------------------
 
 
-def raw_collection(folder: Path) -> Any:
+def raw_collection(folder: Path, name: str = "raw") -> Any:
     """A Chroma collection configured as the store's, used directly (the baseline)."""
     import chromadb
     from chromadb.config import Settings
@@ -106,7 +107,7 @@ def raw_collection(folder: Path) -> Any:
 
     client = chromadb.PersistentClient(path=str(folder), settings=Settings(anonymized_telemetry=False))
     return client.get_or_create_collection(
-        "raw", embedding_function=None,
+        name, embedding_function=None,
         configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}})
 
 
@@ -126,13 +127,25 @@ def raw_add(collection: Any, passages: Sequence[Passage], vectors: np.ndarray) -
 
 def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
     """Add ``passages`` to the store at ``store_dir`` (everything ingest builds, the entity
-    graph included) and return wall seconds, the embedder's share and the side indexes'."""
+    graph included) and return wall seconds, the embedder's share, the side indexes' and
+    Chroma's own ``add`` calls' (the same vectors into the same collection: Chroma's own
+    add throughput measured in place, whatever the collection's size)."""
     from agentflow.tools.corpus_search import CorpusSearch
 
     embedder = TimedEmbedder()
     store = CorpusStore(store_dir, embedder=embedder)
-    side = [0.0]
+    side, chroma = [0.0], [0.0]
     update = store.update_indexes
+    chroma_add = store._chroma.add
+
+    def timed_chroma_add(*args: Any, **kwargs: Any) -> None:
+        t0 = time.perf_counter()
+        try:
+            chroma_add(*args, **kwargs)
+        finally:
+            chroma[0] += time.perf_counter() - t0
+
+    store._chroma.add = timed_chroma_add  # type: ignore[method-assign]
 
     def timed_update(*args: Any, **kwargs: Any) -> None:
         t0 = time.perf_counter()
@@ -148,20 +161,28 @@ def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
     # where the store does that already): part of what ingesting costs.
     CorpusSearch(store)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "embed_seconds": embedder.seconds, "side_seconds": side[0]}
+    return {"seconds": seconds, "embed_seconds": embedder.seconds, "side_seconds": side[0],
+            "chroma_seconds": chroma[0]}
 
 
 # ---- search (run in a fresh process, for its peak RSS) --------------------------------
 
 
+#: CPU milliseconds (the whole process's, Chroma's threads included) of each call timed
+#: by the last :func:`time_calls`: on a shared, loaded machine a steadier figure than wall time.
+LAST_CPU: list[float] = []
+
+
 def time_calls(call: Callable[[str], Any], queries: Sequence[str]) -> list[float]:
-    """Milliseconds of each call, after one warm-up call."""
+    """Milliseconds of each call, after one warm-up call (CPU times in :data:`LAST_CPU`)."""
     call(queries[0])
     out = []
+    LAST_CPU.clear()
     for q in queries:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         call(q)
         out.append(1000 * (time.perf_counter() - started))
+        LAST_CPU.append(1000 * (time.process_time() - cpu))
     return out
 
 
@@ -181,11 +202,13 @@ def search_figures(store_dir: Path, queries: Sequence[str]) -> dict[str, Any]:
     }
     for name, call in calls.items():
         out[name] = percentiles(time_calls(call, queries))
+        out[f"{name}_cpu"] = statistics.median(LAST_CPU)
     out["rss_mb"] = peak_rss_mb()
     return out
 
 
-def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) -> dict[str, Any]:
+def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str],
+                    world: int | None = None) -> dict[str, Any]:
     """p50/p95 ms of the libraries' own top-50 queries on the same data: Chroma's
     ``collection.query`` on the store's collection, and a bm25s index of the same texts."""
     import bm25s
@@ -199,7 +222,9 @@ def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) 
     embedder = HashingEmbedder()
     chroma = time_calls(lambda q: collection.query(
         query_embeddings=embedder.embed([q]), n_results=TOP, include=["distances"]), queries)
-    passages, _ = world_passages(n, seed, 0)
+    chroma_cpu = statistics.median(LAST_CPU)
+    # The store's first n passages of the world it was built from (n + its increments).
+    passages = world_passages(world or n, seed, 0)[0][:n]
     stemmer = Stemmer.Stemmer("english")
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([embedding_text(p) for p in passages], stopwords="en",
@@ -210,7 +235,56 @@ def library_figures(store_dir: Path, n: int, seed: int, queries: Sequence[str]) 
         tokens = bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False)
         return retriever.retrieve(tokens, k=TOP, show_progress=False)
 
-    return {"chroma": percentiles(chroma), "bm25s": percentiles(time_calls(bm25, queries))}
+    return {"chroma": percentiles(chroma), "bm25s": percentiles(time_calls(bm25, queries)),
+            "chroma_cpu": chroma_cpu, "bm25s_cpu": statistics.median(LAST_CPU)}
+
+
+def parts_figures(n: int, seed: int, n_queries: int) -> dict[str, Any]:
+    """The parts of a search that are ours, without Chroma (which takes most of an hour to
+    fill at 10^6): p50/p95 ms of our BM25 top-50 and of bm25s's on the same texts, and of the
+    corpus graph's rerank of our BM25 top-50, in one process, interleaved per query."""
+    import bm25s
+    import Stemmer
+
+    from agentflow.memory.corpus_graph import CorpusGraph
+    from agentflow.store.bm25_index import BM25Index
+
+    passages, queries = world_passages(n, seed, n_queries)
+    texts = [embedding_text(p) for p in passages]
+    started = time.perf_counter()
+    ours = BM25Index.build([p.id for p in passages], texts)
+    out: dict[str, Any] = {"n": n, "bm25_build_s": time.perf_counter() - started}
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False),
+                    show_progress=False)
+    del texts
+    started = time.perf_counter()
+    graph = CorpusGraph.build((p.id, p.title, p.text) for p in passages)
+    out["graph_build_s"] = time.perf_counter() - started
+    del passages
+    pools = {q: ours.search(q, TOP) for q in queries}
+    calls: dict[str, Callable[[str], Any]] = {
+        "bm25": lambda q: ours.search(q, TOP),
+        "bm25s": lambda q: retriever.retrieve(
+            bm25s.tokenize([q], stopwords="en", stemmer=stemmer, show_progress=False),
+            k=TOP, show_progress=False),
+        "graph_rerank": lambda q: graph.rerank(q, pools[q], k=5),
+    }
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        call(queries[0])
+    for q in queries:
+        for name, call in calls.items():
+            started, cpu0 = time.perf_counter(), time.process_time()
+            call(q)
+            wall[name].append(1000 * (time.perf_counter() - started))
+            cpu[name].append(1000 * (time.process_time() - cpu0))
+    for name in calls:
+        out[name] = percentiles(wall[name])
+        out[f"{name}_cpu"] = statistics.median(cpu[name])
+    return out
 
 
 def in_subprocess(role: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -239,17 +313,24 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     # so a rate measured on a prefix is an upper bound and the ratio a lower bound.
     sample = min(n, args.chroma_sample or n)
     chroma_rate = sample / raw_add(raw, bulk[:sample], vectors[:sample])
-    del vectors
+    del vectors, raw
+    shutil.rmtree(root / f"raw-{n}", ignore_errors=True)
     store_dir = root / f"store-{n}"
     added = timed_add(store_dir, bulk)
+    own = added["seconds"] - added["embed_seconds"]
     fig: dict[str, Any] = {
         "n": n,
+        "ingest_s": added["seconds"],
         "ingest_docs_s": n / added["seconds"],
         "chroma_docs_s": chroma_rate,
         "chroma_sample": sample,
         "embed_docs_s": embed_rate,
         # Same vectors on both sides: the store's time without its embedder's.
-        "ratio": n / (added["seconds"] - added["embed_seconds"]) / chroma_rate,
+        "ratio": n / own / chroma_rate,
+        # Chroma's own add calls inside the store's ingest (same vectors, same collection,
+        # whatever its size) against the store's whole time without the embedder.
+        "chroma_in_place_s": added["chroma_seconds"],
+        "ratio_in_place": added["chroma_seconds"] / own,
         "side_s": added["side_seconds"],
         "ingest_rss_mb": peak_rss_mb(),
         "vectors_mb": n * 384 * 4 / 2**20,
@@ -257,35 +338,48 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "graph_mb": disk_mb(store_dir / "graph"),
         "store_mb": disk_mb(store_dir),
     }
-    payload = {"store": str(store_dir), "n": n, "seed": args.seed, "queries": queries}
-    fig["search"] = in_subprocess("search", payload)
-    fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
-    if increments:
-        fig["increments"] = bench_increments(store_dir, raw, increments, args.batch_size, root)
-    del raw
+    payload = {"store": str(store_dir), "n": n, "seed": args.seed, "queries": queries,
+               "world": n + extra}
+    if not args.skip_search:
+        fig["search"] = in_subprocess("search", payload)
+        fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
+    if increments and not args.skip_increments:
+        fig["increments"] = bench_increments(store_dir, increments, args.batch_size, root)
     if not args.keep:
         shutil.rmtree(store_dir, ignore_errors=True)
-        shutil.rmtree(root / f"raw-{n}", ignore_errors=True)
     return fig
 
 
-def bench_increments(store_dir: Path, raw: Any, extra: Sequence[Passage], size: int,
+def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
                      root: Path) -> dict[str, Any]:
     """Seconds of each batch of ``size`` added onto the big store (and its side indexes'
-    share), against the first batch added to an empty store; the same for Chroma's own add
-    onto the big raw collection and onto an empty one, which bounds what the store can do."""
+    and Chroma's shares), against the first batch added to an empty store; the same for
+    Chroma's own add onto a copy of the big store's own collection and onto an empty one,
+    which bounds what the store can do."""
     vectors = HashingEmbedder().embed([embedding_text(p) for p in extra])
     empty = timed_add(root / "empty", extra[:size])
     raw_empty = raw_add(raw_collection(root / "raw-empty"), extra[:size], vectors[:size])
     shutil.rmtree(root / "empty", ignore_errors=True)
     shutil.rmtree(root / "raw-empty", ignore_errors=True)
+    # Chroma's own collection of the same size: a copy of the one inside the store.
+    copy = root / "raw-big"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(store_dir / "chroma", copy)
+    raw = raw_collection(copy, "agentflow_corpus")
     batches, raw_batches = [], []
     for i in range(0, len(extra), size):
         batches.append(timed_add(store_dir, extra[i : i + size]))
         raw_batches.append(raw_add(raw, extra[i : i + size], vectors[i : i + size]))
+        print(f"  batch {len(batches)}: {batches[-1]}, chroma alone {raw_batches[-1]:.2f} s",
+              file=sys.stderr, flush=True)
+    del raw
+    shutil.rmtree(copy, ignore_errors=True)
     seconds = [b["seconds"] for b in batches]
     return {"empty_s": empty["seconds"], "empty_side_s": empty["side_seconds"],
+            "empty_chroma_s": empty["chroma_seconds"],
             "batches_s": seconds, "side_s": [b["side_seconds"] for b in batches],
+            "embed_s": [b["embed_seconds"] for b in batches],
+            "chroma_in_place_s": [b["chroma_seconds"] for b in batches],
             "ratio_median": statistics.median(seconds) / empty["seconds"],
             "ratio_max": max(seconds) / empty["seconds"],
             "chroma_empty_s": raw_empty, "chroma_batches_s": raw_batches,
@@ -294,25 +388,43 @@ def bench_increments(store_dir: Path, raw: Any, extra: Sequence[Passage], size: 
 
 def report(fig: dict[str, Any]) -> None:
     """Print one size's figures as a few aligned lines."""
-    s, lib = fig["search"], fig["library"]
     print(f"== {fig['n']:,} passages", flush=True)
-    print(f"  ingest {fig['ingest_docs_s']:,.0f} docs/s   chroma add {fig['chroma_docs_s']:,.0f} docs/s"
-          f"   ratio (same vectors) {fig['ratio']:.2f}   hashing embedder {fig['embed_docs_s']:,.0f} docs/s"
-          f"   side indexes {fig.get('side_s', 0):.1f} s")
-    print(f"  peak RSS: ingest {fig['ingest_rss_mb']:,.0f} MiB, search {s['rss_mb']:,.0f} MiB"
+    if "ingest_docs_s" in fig:
+        print(f"  ingest {fig['ingest_docs_s']:,.0f} docs/s ({fig['ingest_s']:.0f} s)   chroma add"
+              f" {fig['chroma_docs_s']:,.0f} docs/s (first {fig['chroma_sample']:,})   ratio (same"
+              f" vectors) {fig['ratio']:.2f}   hashing embedder {fig['embed_docs_s']:,.0f} docs/s"
+              f"   side indexes {fig.get('side_s', 0):.1f} s")
+        print(f"  Chroma's own add calls inside the ingest: {fig['chroma_in_place_s']:.1f} s"
+              f" = {fig['ratio_in_place']:.2f} of the store's time without the embedder"
+              f"   ingest RSS {fig['ingest_rss_mb']:,.0f} MiB;  disk: store"
+              f" {fig['store_mb']:,.0f} MiB (bm25 {fig['bm25_mb']:,.0f}, graph {fig['graph_mb']:,.0f})")
+    if "search" in fig:
+        report_search(fig)
+    if "increments" in fig:
+        report_increments(fig["increments"])
+
+
+def report_search(fig: dict[str, Any]) -> None:
+    """Print the search figures of one size."""
+    s, lib = fig["search"], fig.get("library")
+    print(f"  search RSS {s['rss_mb']:,.0f} MiB"
           f" (vectors {fig['vectors_mb']:,.0f} MiB + bm25 {fig['bm25_mb']:,.0f} MiB:"
           f" ratio {s['rss_mb'] / (fig['vectors_mb'] + fig['bm25_mb']):.2f})")
-    print(f"  disk: store {fig['store_mb']:,.0f} MiB (bm25 {fig['bm25_mb']:,.0f}, graph"
-          f" {fig['graph_mb']:,.0f});  open + graph load {s['open_s']:.2f} s")
+    print(f"  open + index load {s['open_s']:.2f} s")
     for mode in ("dense", "bm25", "hybrid", "corpus"):
         p50, p95 = s[mode]
-        print(f"  {mode:<7} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms")
+        print(f"  {mode:<7} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms   (CPU p50"
+              f" {s.get(mode + '_cpu', float('nan')):.2f} ms)")
     if lib:
         own = lib["chroma"][0] + lib["bm25s"][0]
         print(f"  libraries: chroma top-{TOP} p50 {lib['chroma'][0]:.2f} ms, bm25s top-{TOP} p50"
-              f" {lib['bm25s'][0]:.2f} ms;  hybrid / (chroma + bm25s) = {s['hybrid'][0] / own:.2f}")
-    if "increments" in fig:
-        inc = fig["increments"]
+              f" {lib['bm25s'][0]:.2f} ms;  hybrid / (chroma + bm25s) = {s['hybrid'][0] / own:.2f}"
+              f"  (CPU: {lib['chroma_cpu']:.2f} + {lib['bm25s_cpu']:.2f} ms)")
+
+
+def report_increments(inc: dict[str, Any]) -> None:
+    """Print the incremental-ingest figures."""
+    if inc:
         print(f"  incremental: batch onto empty store {inc['empty_s']:.2f} s (side indexes"
               f" {inc['empty_side_s']:.2f}); onto the big store "
               + ", ".join(f"{b:.2f}" for b in inc["batches_s"])
@@ -321,6 +433,11 @@ def report(fig: dict[str, Any]) -> None:
         print(f"  Chroma's own add of the same batches: onto empty {inc['chroma_empty_s']:.2f} s,"
               f" onto the big collection median {statistics.median(inc['chroma_batches_s']):.2f} s:"
               f" ratio {inc['chroma_ratio_median']:.2f}")
+        print(f"  inside the store's batches: Chroma's add median"
+              f" {statistics.median(inc['chroma_in_place_s']):.2f} s, embedder"
+              f" {statistics.median(inc['embed_s']):.2f} s, side indexes"
+              f" {statistics.median(inc['side_s']):.2f} s (onto empty: Chroma"
+              f" {inc['empty_chroma_s']:.2f} s, side indexes {inc['empty_side_s']:.2f} s)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,6 +456,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the stores")
     parser.add_argument("--skip-library", action="store_true",
                         help="skip the libraries' own query times (a bm25s build)")
+    parser.add_argument("--skip-search", action="store_true", help="ingest figures only")
+    parser.add_argument("--skip-increments", action="store_true")
+    parser.add_argument("--search-only", metavar="STORE",
+                        help="search figures of a store built earlier (--sizes N: its size; "
+                             "the build's --batches and --batch-size, for the same world)")
+    parser.add_argument("--increments-onto", metavar="STORE",
+                        help="add --batches batches onto a store built earlier (--sizes N)")
+    parser.add_argument("--parts-only", action="store_true",
+                        help="our BM25 against bm25s, and the graph rerank, without Chroma")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--role", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
@@ -349,11 +475,31 @@ def main(argv: list[str] | None = None) -> None:
             out = search_figures(Path(payload["store"]), payload["queries"])
         else:
             out = library_figures(Path(payload["store"]), payload["n"], payload["seed"],
-                                  payload["queries"])
+                                  payload["queries"], payload.get("world"))
         print(json.dumps(out))
+        return
+    if args.parts_only:
+        for n in args.sizes:
+            parts = parts_figures(n, args.seed, args.queries)
+            if args.json:
+                print(json.dumps(parts), flush=True)
+                continue
+            print(f"== {n:,} passages, without Chroma (BM25 build {parts['bm25_build_s']:.0f} s,"
+                  f" graph build {parts['graph_build_s']:.0f} s)", flush=True)
+            for name in ("bm25", "bm25s", "graph_rerank"):
+                p50, p95 = parts[name]
+                print(f"  {name:<13} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms   (CPU p50"
+                      f" {parts[name + '_cpu']:.2f} ms)", flush=True)
         return
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root.mkdir(parents=True, exist_ok=True)
+    if args.search_only or args.increments_onto:
+        try:
+            later_run(args, root)
+        finally:
+            if not args.dir:
+                shutil.rmtree(root, ignore_errors=True)
+        return
     try:
         for n in args.sizes:
             started = time.perf_counter()
@@ -366,6 +512,30 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not args.dir and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def later_run(args: argparse.Namespace, root: Path) -> None:
+    """``--search-only`` / ``--increments-onto``: figures of a store built by an earlier run
+    (``--keep``), with the code as it is now."""
+    n = args.sizes[0]
+    # The world the build generated: give the build's --batches and --batch-size.
+    extra = args.batches * args.batch_size
+    passages, queries = world_passages(n + extra, args.seed, args.queries)
+    fig: dict[str, Any] = {"n": n}
+    if args.search_only:
+        payload = {"store": args.search_only, "n": n, "seed": args.seed, "queries": queries,
+                   "world": n + extra}
+        del passages
+        fig.update(vectors_mb=n * 384 * 4 / 2**20, bm25_mb=disk_mb(Path(args.search_only) / "bm25"),
+                   graph_mb=disk_mb(Path(args.search_only) / "graph"))
+        fig["search"] = in_subprocess("search", payload)
+        fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
+    else:
+        fig["increments"] = bench_increments(Path(args.increments_onto), passages[n:],
+                                             args.batch_size, root)
+    print(json.dumps(fig) if args.json else "", flush=True)
+    if not args.json:
+        report(fig)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,29 @@ def test_forward_push_converges_to_global_ppr(seed: int) -> None:
         forward_push(MatrixGraph(adjacency), seeds, weights, damping=0.5, eps=0)
 
 
+def test_pushes_reuse_clean_vectors_across_graphs_and_failures() -> None:
+    rng = np.random.default_rng(3)
+
+    def graph(n: int) -> MatrixGraph:
+        upper = sp.coo_matrix((rng.random(3 * n), (rng.integers(0, n, 3 * n),
+                                                   rng.integers(0, n, 3 * n))), shape=(n, n))
+        return MatrixGraph(sp.csr_matrix(upper + upper.T))
+
+    big, small = graph(400), graph(50)
+    seeds, weights = np.array([1, 2]), np.array([1.0, 1.0])
+    first = forward_push(big, seeds, weights, damping=0.5, eps=1e-7)
+
+    class Failing(MatrixGraph):
+        def spread(self, nodes: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            raise RuntimeError("spread failed")
+
+    forward_push(small, seeds, weights, damping=0.5, eps=1e-7)
+    with pytest.raises(RuntimeError):
+        forward_push(Failing(big.matrix), seeds, weights, damping=0.5, eps=1e-7)
+    again = forward_push(big, seeds, weights, damping=0.5, eps=1e-7)
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+
+
 def test_dangling_seed_returns_its_mass_to_the_seeds() -> None:
     # Node 2 has no edges: a walker there restarts, as in the global iteration.
     adjacency = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=float))

@@ -266,8 +266,8 @@ class CorpusGraph:
         want = (manifest["rows"],) * 2 + (manifest["entities"],) * 3
         if sizes != want or sum(s.rows for s in graph._segments) != manifest["rows"]:
             raise IndexCorruptError(f"{folder.path}: the columns disagree with the manifest")
-        graph._passage_index = {pid: i for i, pid in enumerate(graph.passage_ids)}
-        graph._entity_index = {key: i for i, key in enumerate(graph.entities)}
+        graph._passage_index = dict(zip(graph.passage_ids, range(len(graph.passage_ids))))
+        graph._entity_index = dict(zip(graph.entities, range(len(graph.entities))))
         graph._next_sid = int(manifest["next_segment"])
         graph._saved = (Path(directory), manifest)
         return graph

@@ -29,6 +29,10 @@ KIND = "agentflow.bm25"
 VERSION = 2
 K1 = 1.5
 B = 0.75
+#: A query term held by fewer than one passage in this many is scored in full first.
+RARE = 64
+#: Cached tf parts of common terms, at most this many values per passage (4 bytes each).
+PART_CACHE_PER_PASSAGE = 8
 #: More segments than this and all but the first (the big initial build) are merged.
 MAX_SEGMENTS = 8
 
@@ -105,6 +109,11 @@ class BM25Index:
         self._df = np.zeros(0, np.int64)
         self._segments: list[Segment] = []
         self._norm: np.ndarray | None = None
+        # Per-term score bounds for max-score and common terms' tf parts, valid for one
+        # length norm (one index state).
+        self._bounds: dict[int, float] = {}
+        self._part_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._part_cached = 0
         self._next_sid = 0
         self._stemmer = _stemmer()
         # What the folder this index came from (or was last saved to) holds, so that a
@@ -147,6 +156,7 @@ class BM25Index:
         df += np.diff(seg.indptr)
         self._df = df
         self._norm = None
+        self._bounds, self._part_cache, self._part_cached = {}, {}, 0
         return len(ids)
 
     def __len__(self) -> int:
@@ -212,7 +222,7 @@ class BM25Index:
         index = cls()
         index.ids = store.strings(manifest, "ids")
         index.vocab = store.strings(manifest, "vocab")
-        index._term = {t: i for i, t in enumerate(index.vocab)}
+        index._term = dict(zip(index.vocab, range(len(index.vocab))))
         index._doclen = store.column(manifest, "doclen")
         if (len(index.ids), len(index.vocab), len(index._doclen)) != (
                 manifest["rows"], manifest["terms"], manifest["rows"]):
@@ -250,53 +260,172 @@ class BM25Index:
             avgdl = float(doclen.sum(dtype=np.float64)) / max(len(doclen), 1)
             # float32 throughout, as the scores were validated against bm25s.
             norm = K1 * ((1.0 - B) + B * doclen / avgdl)
-            self._norm = norm
+            self._norm, self._bounds = norm, {}
+            self._part_cache, self._part_cached = {}, 0
         return norm
 
+    def _bound(self, tid: int, idf: np.float32) -> float:
+        """The most term ``tid`` adds to any passage's score (its best ``tf`` part times
+        ``idf``), computed on first use and kept for this index state."""
+        bound = self._bounds.get(tid)
+        if bound is None:
+            parts = [part for _, part in self._parts(tid)]
+            bound = self._bounds[tid] = max((float(part.max()) for part in parts), default=0.0)
+        return float(idf) * bound
+
+    def _parts(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, tf / (tf + norm))`` of term ``tid`` in each segment holding it. A common
+        term's are kept for this index state (its long list is asked for again and again),
+        up to :data:`PART_CACHE_PER_PASSAGE` values per passage in all."""
+        parts = self._part_cache.get(tid)
+        if parts is None:
+            norm = self._length_norm()
+            parts = [(rows, tf / (tf + norm[rows])) for rows, tf in self._postings(tid)]
+            size = sum(len(rows) for rows, _ in parts)
+            n_docs = len(self._doclen)
+            if (int(self._df[tid]) * RARE >= n_docs
+                    and self._part_cached + size <= PART_CACHE_PER_PASSAGE * n_docs):
+                self._part_cache[tid] = parts
+                self._part_cached += size
+        return parts
+
+    def _postings(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, tf)`` of term ``tid`` in each segment holding it (rows ascending)."""
+        out = []
+        for seg in self._segments:
+            if tid < seg.terms:
+                start, end = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
+                if start < end:
+                    out.append((seg.docs[start:end], seg.tf[start:end]))
+        return out
+
     def _top(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
+        """Max-score (Turtle and Flood, 1995) over whole terms. The rare terms are scored
+        in full and set a bar, the ``k``-th best score among their passages; a passage
+        holding only common terms whose best parts add up to less than the bar cannot reach
+        the top ``k``, so those terms are only looked up for the candidates (binary search
+        in their long posting lists), the candidates dropped as soon as they cannot reach
+        the bar. Every score returned is exact (the sum over all query terms), and a query
+        with no such terms costs what one full pass costs."""
         n_docs = len(self._doclen)
         norm = self._length_norm()
-        df_all, segments = self._df, self._segments
-        docs_parts, score_parts = [], []
+        df_all = self._df
         # A term repeated in the query counts each time, as in bm25s.
+        counts: dict[int, int] = {}
         for tok in tokens:
             tid = self._term.get(tok)
-            if tid is None or tid >= len(df_all):
-                continue
-            df = int(df_all[tid])
-            idf = np.float32(math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
-            for seg in segments:
-                if tid >= seg.terms:
-                    continue
-                start, end = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
-                if start == end:
-                    continue
-                docs = seg.docs[start:end]
-                tf = seg.tf[start:end]
-                docs_parts.append(docs)
-                score_parts.append(idf * (tf / (tf + norm[docs])))
-        if not docs_parts:
+            if tid is not None and tid < len(df_all):
+                counts[tid] = counts.get(tid, 0) + 1
+        if not counts:
             return []
-        if len(docs_parts) == 1:
-            docs, scores = docs_parts[0], score_parts[0]
-        else:
-            docs = np.concatenate(docs_parts)
-            scores = np.concatenate(score_parts)
-            if len(docs) * 8 < n_docs:
-                # Few matches: sum per passage over them alone.
-                docs, inverse = np.unique(docs, return_inverse=True)
-                scores = np.bincount(inverse, weights=scores).astype(np.float32)
-            else:
-                # Many: one dense pass, as bm25s makes for every query.
-                scores = np.bincount(docs, weights=scores, minlength=n_docs).astype(np.float32)
-                docs = np.arange(n_docs)
+        terms = []
+        for tid, times in counts.items():
+            df = int(df_all[tid])
+            if df == 0:
+                continue
+            idf = np.float32(math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
+            terms.append((df, tid, times, idf, 0.0))
+        terms.sort()
+        # 1. The rare terms (short posting lists): scored in full, they set a first bar,
+        # the k-th best score among the passages holding them.
+        docs = np.zeros(0, np.int64)
+        scores = np.zeros(0, np.float64)
+        rare = 0
+        while rare < len(terms) and terms[rare][0] * RARE < n_docs:
+            rare += 1
+        if rare:
+            docs, scores = self._accumulate(docs, scores, terms[:rare], norm)
+        rest = terms[rare:]
+        bar = 0.0
+        if rest and len(docs) >= k:
+            bar = float(np.partition(scores, len(scores) - k)[len(scores) - k])
+            # Each term's most it adds to one passage (only the common terms need it).
+            rest = [(df, tid, times, idf, times * self._bound(tid, idf))
+                    for df, tid, times, idf, _ in rest]
+        if rest:
+            # 2. Of the common terms, those whose bounds add up to less than the bar
+            # cannot bring in a passage of their own: only looked up for the candidates
+            # (max-score's non-essential terms). The others are scored in full, at once.
+            rest.sort(key=lambda t: t[4])
+            cut, total = 0, 0.0
+            while cut < len(rest) and (total + rest[cut][4]) * (1.0 + 1e-6) < bar:
+                total += rest[cut][4]
+                cut += 1
+            lookup, essential = rest[:cut], rest[cut:]
+            essential.sort()
+            if essential:
+                # A passage can end in the top k only if it reaches the k-th best score
+                # of the rare terms' passages once the lookup terms are added.
+                left = sum(t[4] for t in lookup) * (1.0 + 1e-6)
+                floor = bar - left if len(docs) >= k else 0.0
+                docs, scores = self._accumulate(docs, scores, essential, norm, floor)
+            if lookup:
+                docs, scores = self._add_for(docs, scores, lookup, norm, k)
+        scores = scores.astype(np.float32)
         want = min(k, len(docs))
         if want < len(docs):
             # Every passage scoring at least the k-th best, so that a tie at the cut goes
             # to the earlier passage, never to whichever argpartition left there.
-            kth = np.partition(scores, len(scores) - want)[len(scores) - want]
-            head = np.flatnonzero(scores >= kth)
+            kth32 = np.partition(scores, len(scores) - want)[len(scores) - want]
+            head = np.flatnonzero(scores >= kth32)
         else:
             head = np.arange(len(docs))
         head = head[np.lexsort((docs[head], -scores[head]))][:want]
         return [(self.ids[int(docs[i])], float(scores[i])) for i in head if scores[i] > 0]
+
+    def _accumulate(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],
+                    norm: np.ndarray, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Every passage of ``docs`` or holding one of ``terms`` (ascending), with its
+        partial score plus what ``terms`` add; passages left below a positive ``floor``
+        after that may be left out."""
+        n_docs = len(self._doclen)
+        doc_parts, score_parts = [docs], [scores]
+        for _, tid, times, idf, _ in terms:
+            for rows, part in self._parts(tid):
+                doc_parts.append(rows)
+                score_parts.append(times * (idf * part).astype(np.float64))
+        all_docs = np.concatenate(doc_parts)
+        all_scores = np.concatenate(score_parts)
+        if len(all_docs) * 8 < n_docs:
+            # Few: sum per passage over them alone.
+            docs, inverse = np.unique(all_docs, return_inverse=True)
+            return docs, np.bincount(inverse, weights=all_scores)
+        # Many: one dense pass over the corpus.
+        dense = np.bincount(all_docs, weights=all_scores, minlength=n_docs)
+        docs = np.flatnonzero(dense >= floor) if floor > 0 else np.flatnonzero(dense)
+        return docs, dense[docs]
+
+    def _add_for(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],
+                 norm: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates (ascending ``docs``, partial ``scores``) that can still reach the
+        top ``k`` once ``terms`` are added, with those terms' parts added (exact scores).
+        A candidate is dropped as soon as the terms left cannot lift it to the ``k``-th
+        best partial score (which only grows)."""
+        terms = sorted(terms, key=lambda t: -t[4])
+        left = float(sum(t[4] for t in terms))
+        n_docs = len(self._doclen)
+        for _, tid, times, idf, bound in terms:
+            kth = float(np.partition(scores, len(scores) - k)[len(scores) - k])
+            keep = scores + left * (1.0 + 1e-6) >= kth
+            if not keep.all():
+                docs, scores = docs[keep], scores[keep]
+            scores = scores.copy()
+            for rows, tf in self._postings(tid):
+                if len(docs) * 16 < len(rows):
+                    # Few candidates: binary search each in the long posting list.
+                    at = np.searchsorted(rows, docs)
+                    at[at == len(rows)] = 0
+                    hit = rows[at] == docs
+                    where, at = np.flatnonzero(hit), at[hit]
+                else:
+                    # Many: one pass over the postings through a row -> candidate map.
+                    slot = np.full(n_docs, -1, np.int32)
+                    slot[docs] = np.arange(len(docs), dtype=np.int32)
+                    found = slot[rows]
+                    at = np.flatnonzero(found >= 0)
+                    where = found[at]
+                if len(where):
+                    t = tf[at]
+                    scores[where] += times * (idf * (t / (t + norm[docs[where]]))).astype(np.float64)
+            left -= bound
+        return docs, scores

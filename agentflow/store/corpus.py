@@ -292,7 +292,9 @@ class CorpusStore:
         skipped = len(passages) - len(new)
         if new:
             self._embed_and_add(new, progress=progress)
-        self._count_cache = None
+        # One count for the whole ingestion (the side indexes' check and the manifest):
+        # Chroma's count costs time proportional to the collection.
+        self._count_cache = (time.monotonic(), self.count())
         self.update_indexes(new)
         self._write_manifest()
         return AddResult(added=len(new), skipped=skipped)
@@ -388,7 +390,7 @@ class CorpusStore:
             dim=self.embedder.dim or (old.dim if old else 0),
             collection=self.collection,
             chroma_url=self.chroma_url,
-            passages=self.count(),
+            passages=self.cached_count(COUNT_TTL),
             fusion=self.fusion,
             dense_weight=self.dense_weight,
             rrf_k=self.rrf_k,

@@ -108,7 +108,7 @@ class SideIndex(Generic[T]):
                 self._extend(index, new)
                 known.update(p.id for p in new)
             self.last_fetch = 0
-            if len(index) < store.count():
+            if len(index) < store.cached_count(self._count_ttl):
                 missing = [i for i in store.all_ids() if i not in known]
                 fetched = store.get(missing)
                 if fetched:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from agentflow.agent.answer_types import AnswerType, expected_type, fits
 from agentflow.agent.decompose import nests
 from agentflow.agent.gazetteer import is_country, is_region, place_kind
-from agentflow.agent.relations import relation_key, relation_keys
+from agentflow.agent.relations import families, relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
 
@@ -42,6 +42,9 @@ class Candidate(BaseModel):
     #: The sentence (or its passage, by title) names in full the entity a one-hop
     #: question asks about; None when the question names none or nests.
     about_subject: bool | None = None
+    #: The sentence states another known relation than the one asked ("founded by X in
+    #: 1857" for "When was X born?"): the span answers a different question.
+    other_relation: bool = False
 
 
 RELATION_FACTOR = 1.0
@@ -269,6 +272,7 @@ def answer_candidates(
     named = {k for k in q_keys if k} if named_subjects and not nests(question) else set()
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
+    asked_families = families(outer_relation_words(question))
     for rank, p in enumerate(passages):
         title_words = content_words(p.get("title", ""))
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
@@ -277,6 +281,7 @@ def answer_candidates(
             names_it = about_named or any(f" {k} " in s_norm for k in named)
             s_words = content_words(sentence) | title_words
             s_keys = relation_keys(s_words)
+            s_families = families(content_words(sentence))
             for span in _spans(sentence, kind):
                 key = normalize_entity(span)
                 words = content_words(span)
@@ -309,7 +314,9 @@ def answer_candidates(
                     best[key] = Candidate(
                         text=span, passage_id=p["id"], sentence=sentence[:300], score=score,
                         kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation),
-                        about_subject=names_it if named else None)
+                        about_subject=names_it if named else None,
+                        other_relation=bool(asked_families) and not (s_families & asked_families)
+                        and bool(s_families - asked_families))
     for key, cand in best.items():
         # A span the passages repeat is a little more likely to be what they are about.
         cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)

@@ -79,8 +79,11 @@ class ResearchSettings(BaseModel):
     #: model it refused half the first 8 dev questions (3 of them with every gold passage
     #: retrieved), against 0.05 refused without it; the relation families are too narrow.
     final_needs_support: bool = False
-    #: The same rule for the final step of a plan of several steps only (a one-hop
-    #: question about an earlier answer, whose relation words are few and direct).
+    #: The same rule for the final step of a plan of several steps, where the evidence
+    #: about its subject is missing: no shown passage names it, or its own page states
+    #: nothing of what is asked (agentflow.agent.verify._evidence_missing). Measured on the
+    #: development sample: requiring support of every final step refused 0.21 (over-refusal
+    #: 0.22); a span merely worded unlike the question now stands.
     final_step_support: bool = True
     critic_llm: bool = True  # the model may ask for one more search (it can never refuse)
     #: On the last hop of a multi-hop question, a span naming what a shown passage is

@@ -206,6 +206,7 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                     "supported": bool(chosen and chosen.relation_hits > 0 and chosen.about_subject is not False),
                     "about_subject": chosen.about_subject if chosen else None,
                     "subject_page": subject_page(question, passages),
+                    "other_relation": bool(chosen and chosen.other_relation),
                     "passage_id": chosen.passage_id if chosen else None,
                     "candidates": [c.text for c in candidates], "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},

@@ -41,3 +41,9 @@ def relation_key(word: str) -> str:
 def relation_keys(words: set[str]) -> set[str]:
     """:func:`relation_key` of every word."""
     return {relation_key(w) for w in words}
+
+
+def families(words: set[str]) -> set[str]:
+    """The relation families (of the lexicon, not stems) that ``words`` name."""
+    return {_CANONICAL[w] for w in words if w in _CANONICAL}
+

@@ -59,6 +59,16 @@ def _stands(reading: dict[str, Any]) -> bool:
     return bool(reading.get("stands", reading.get("source") == "reader"))
 
 
+def _evidence_missing(reading: dict[str, Any]) -> bool:
+    """Whether the step's evidence says nothing of its subject: no shown passage names it,
+    or its own page was shown and states nothing of what is asked, or the only sentence
+    found states another relation of it ("founded by X in 1857" for "When was X born?").
+    Only then does an
+    unsupported final step refuse; a span merely worded unlike the question stands."""
+    return reading.get("about_subject") is False or bool(reading.get("subject_page")) or (
+        not reading.get("supported") and bool(reading.get("other_relation")))
+
+
 def _strength(reading: dict[str, Any]) -> tuple[bool, bool]:
     """How much a reading is worth: supported first, then the reader's pick over the floor."""
     return (bool(reading.get("supported")), _stands(reading))
@@ -94,7 +104,8 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     # the evidence for it is missing and the run refuses (SIM-RAG: refusal is a claim
     # that evidence is missing, checked in code).
     final = not ctx.trusts_reader() and any(s["id"] == sq["id"] for s in final_steps(sub_questions)) and (
-        ctx.settings.final_needs_support or (ctx.settings.final_step_support and len(sub_questions) > 1))
+        ctx.settings.final_needs_support or (ctx.settings.final_step_support and len(sub_questions) > 1
+                                             and _evidence_missing(reading)))
     bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)
@@ -109,7 +120,7 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         if reading.get("grounded") and (not best or _strength(reading) >= _strength(best)):
             sq["best_reading"] = {k: reading.get(k) for k in
                                   ("answer", "grounded", "supported", "source", "stands", "passage_id",
-                                   "about_subject", "subject_page")}
+                                   "about_subject", "subject_page", "other_relation")}
         refined = (llm_verdict.refined_query.strip() if llm_verdict else "") or None
         sq["next_query"] = refined
     elif decision == ANSWERED_V:

@@ -79,7 +79,7 @@ def check(report_text: str, retrieved: set[str]) -> dict[str, Any]:
     cited = [m for m in marks if m]
     citations = [n for m in marks for n in m]
     good = [n for n in citations if sources.get(n) in retrieved]
-    words = sum(len(_MARK.sub(" ", s).split()) for s in sentences)
+    words = sum(1 for s in sentences for w in _MARK.sub(" ", s).split() if any(ch.isalnum() for ch in w))
     return {
         "sentences": len(sentences),
         "cited_share": len(cited) / len(sentences) if sentences else 0.0,

@@ -90,7 +90,9 @@ def outline(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
     retrieved = list(state.get("retrieved") or [])
     sections = []
     for i, heading in enumerate(headings):
-        query = question if heading == "Overview" else f"{heading} {question}"
+        # The heading alone: with the question in it every section would find the same
+        # passages the research loop already holds.
+        query = question if heading == "Overview" else heading
         hits = section_search(query, usage, ctx, section=i)
         retrieved.extend(h["id"] for h in hits)
         for h in hits:

@@ -78,4 +78,5 @@ class Report(BaseModel):
 
     def words(self) -> int:
         """Words in the report's sentences (headings and sources not counted)."""
-        return sum(len(s.text.split()) for sec in self.sections for s in sec.sentences)
+        return sum(1 for sec in self.sections for s in sec.sentences for w in s.text.split()
+                   if any(ch.isalnum() for ch in w))

@@ -66,7 +66,14 @@ class SectionWriter:
         if key in self.used:
             return False
         self.used.add(key)
-        self.sentences.append(ReportSentence(text=text, citations=cited, origin=origin))
+        sentence = ReportSentence(text=text, citations=cited, origin=origin)
+        at = len(self.sentences)
+        if origin == "extract":
+            # After the last sentence citing the same passage: "It ..." then follows the
+            # sentence that names what "it" is, as in the passage.
+            same = [i for i, s in enumerate(self.sentences) if cited[0] in s.citations]
+            at = same[-1] + 1 if same else at
+        self.sentences.insert(at, sentence)
         return True
 
     def offer(self, draft: DraftSentence, labels: list[str]) -> None:

@@ -136,7 +136,7 @@ def test_the_budget_holds_for_research_and_writing_together(store: Path, tmp_pat
     result = Agent(store, llm=llm, embedder="hash", graph=builder(400), budget=budget,
                    runs_dir=tmp_path).ask(QUESTION)
     assert result.status == "answered"
-    assert len(llm.calls) == result.usage["llm_calls"] <= 6
+    assert result.usage["llm_calls"] <= 6  # asks (a re-asked invalid output counts once)
     assert result.usage["searches"] <= 6
     assert _report(result).words() > 0
     assert _notes(result, "budget")

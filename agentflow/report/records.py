@@ -10,26 +10,27 @@ from pydantic import BaseModel, Field
 class Outline(BaseModel):
     """The report's section headings, in order."""
 
-    headings: list[str]
+    headings: list[str] = Field(min_length=1, max_length=10)
 
 
 class DraftSentence(BaseModel):
     """One sentence of a section and the numbers of the passages it rests on."""
 
-    text: str
-    citations: list[int]
+    text: str = Field(min_length=1)
+    citations: list[int] = Field(min_length=1, max_length=4)
 
 
 class SectionDraft(BaseModel):
     """A section as the model writes it: sentences, each with its passage numbers."""
 
-    sentences: list[DraftSentence]
+    # At least one item: a small model under a grammar otherwise answers an empty list.
+    sentences: list[DraftSentence] = Field(min_length=1, max_length=10)
 
 
 class Rewrite(BaseModel):
     """One sentence restated so that the one passage shown supports it."""
 
-    text: str
+    text: str = Field(min_length=1)
 
 
 # -- what the report holds --------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentflow.agent.budget import Budget
-from agentflow.agent.live import context_of
+from agentflow.agent.live import attach, context_of
+from agentflow.agent.run_config import RunConfig
 from agentflow.report.outline import section_count
 from agentflow.report.state import ReportState, words_wanted
 from agentflow.report.write import MAX_REWRITES
@@ -48,10 +49,14 @@ def research_node(build_research: Callable[[], Any], default_words: int) -> Call
         ctx.budget = research_budget(full, words)
         outer = runtime.stream_writer
         ctx.emit = outer if outer is not None else emit
+        # The loop's nodes get this very context (its recorder, its memory cache): LangGraph
+        # may hand a subgraph a configuration object of its own, which would build another.
+        config = ctx.config
+        context = attach((config or RunConfig()).model_copy(), ctx)
         try:
-            update = compiled.invoke({k: v for k, v in state.items() if k in _INPUT_KEYS})
+            update = compiled.invoke(_loop_input(state, runtime), context=context)
         finally:
-            ctx.budget, ctx.emit = full, emit
+            ctx.budget, ctx.emit, ctx.config = full, emit, config
         if ctx.owns_trajectory and ctx.recorder.path is not None:
             # Under LangGraph tooling the loop's answer node closed the trajectory: the
             # report's steps are appended to the same file.
@@ -62,3 +67,13 @@ def research_node(build_research: Callable[[], Any], default_words: int) -> Call
 
 
 _INPUT_KEYS = ("question", "messages", "run_id", "memory")
+
+
+def _loop_input(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """The loop's input: the report's, with the server's run id when there is one (inside
+    a subgraph LangGraph gives none, and the trajectory is named after it)."""
+    out = {k: v for k, v in state.items() if k in _INPUT_KEYS}
+    info = getattr(runtime, "execution_info", None)
+    if info is not None and getattr(info, "run_id", None):
+        out["run_id"] = str(info.run_id)
+    return out

@@ -28,7 +28,7 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _CITATION_MARK = re.compile(r"\s*\[\s*\d{1,3}\s*\]")
 #: A sentence must have at least this many content words to state anything.
-MIN_CONTENT_WORDS = 3
+MIN_CONTENT_WORDS = 2
 #: Share of the sentence's content words the cited passages must hold.
 MIN_SHARED = 0.5
 

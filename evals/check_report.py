@@ -1,6 +1,7 @@
 """Check a long report against its run's trajectory, independently of agentflow's code.
 
     python evals/check_report.py REPORT.md TRAJECTORY_DIR_OR_FILE [--json] [--strict]
+    python -m agentflow.evals.check_report ...   (the same, from an installed agentflow)
 
 Reads only the two files: the report's Markdown (``# question``, ``## section`` headings,
 paragraphs of sentences carrying ``[n]`` citation marks, and a final ``## Sources`` list

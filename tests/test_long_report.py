@@ -24,7 +24,7 @@ from agentflow.report.records import Report
 from agentflow.report.scripted import shown_passages, write_like_a_model
 from agentflow.report.support import split_sentences, support_problem, unsupported_citations
 from agentflow.trajectory import read_trajectory
-from evals.check_report import check, retrieved_ids
+from agentflow.evals.check_report import check, retrieved_ids
 
 QUESTION = demo_chains()[0].question
 #: A sentence that shares no content word with any passage of the demo world.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.check_report import check, retrieved_ids
+from agentflow.evals.check_report import check, retrieved_ids
 from tests.test_langgraph_server import QUESTION, server  # noqa: F401 - the fixture
 
 pytest.importorskip("langgraph_api")

@@ -3,6 +3,7 @@ search per section for the passages that section will cite."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -28,10 +29,19 @@ def section_count(words: int) -> int:
     return max(MIN_SECTIONS, min(MAX_SECTIONS, round(words / WORDS_PER_SECTION)))
 
 
+_NUMBERING = re.compile(r"^(?:[\s\W_]|\d+[.)](?=\s))+|[\s*:;,.\-_#]+$")
+
+
+def clean_heading(text: str) -> str:
+    """A heading without the list numbering and punctuation a small model puts around it
+    (", 1. Drarso Leadis" -> "Drarso Leadis")."""
+    return _NUMBERING.sub("", " ".join(str(text).split()))
+
+
 def outline_problem(outline: Outline, n: int, question: str, passages: list[dict[str, str]]) -> str | None:
     """Why a model's outline is unusable, or None: it needs ``n`` distinct, short headings,
     each naming something the question or the passages name."""
-    headings = [" ".join(h.split()) for h in outline.headings]
+    headings = [clean_heading(h) for h in outline.headings]
     if len(headings) < max(1, n - 1):
         return f"the outline has {len(headings)} headings, {n} were asked for"
     on_topic = content_words(question)
@@ -82,7 +92,7 @@ def outline(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
                       passages=[{"title": p["title"], "text": p["text"][:cut]} for p in shown])
     problem = "the model gave no outline" if drafted is None else outline_problem(drafted, n, question, shown)
     if problem is None and drafted is not None:
-        headings = [" ".join(h.split()) for h in drafted.headings][:n]
+        headings = [clean_heading(h) for h in drafted.headings][:n]
     else:
         headings = floor_headings(question, shown, n)
         ctx.note("outline", "outline_fallback", f"{problem}: headings from the evidence instead",

@@ -38,27 +38,27 @@ def run_passages(state: dict[str, Any], ctx: RunContext) -> dict[str, dict[str, 
 
 
 def section_search(query: str, usage: dict[str, Any], ctx: RunContext, *,
-                   section: int) -> list[dict[str, str]]:
+                   section: int, node: str = "outline") -> list[dict[str, str]]:
     """Search every source for a section's query (within the search budget), record each
     tool call, and return the hits as ``{"id", "title", "text"}`` (instruction-like ones out)."""
     found: list[dict[str, str]] = []
     for tool in ctx.tools:
         if not search_budget_left(usage, ctx.budget):
-            ctx.note("outline", "budget", "search budget spent: the section uses the run's passages",
+            ctx.note(node, "budget", "search budget spent: the section uses the passages it has",
                      section=section)
             break
         started = time.perf_counter()
         hits, notes = tool.search_with_notes(query, k=SECTION_K)
         usage["searches"] += 1
         for n in notes:
-            ctx.note("outline", n.kind, n.message, tool=tool.name, **n.data)
+            ctx.note(node, n.kind, n.message, tool=tool.name, **n.data)
         ctx.recorder.record(
-            "tool_call", node="outline", sub_question=None, tool=tool.name, query=query,
+            "tool_call", node=node, sub_question=None, tool=tool.name, query=query,
             mode=tool.mode, k=SECTION_K, results=[{"id": h.id, "score": round(h.score, 6)} for h in hits],
             new_ids=[h.id for h in hits], known_ids=[], kind="report_section",
             seconds=round(time.perf_counter() - started, 4),
         )
-        ctx.progress(type="search", node="outline", sub_question=None, query=query, tool=tool.name,
+        ctx.progress(type="search", node=node, sub_question=None, query=query, tool=tool.name,
                      found=len(hits), new=len(hits))
         for h in hits:
             record = {"id": h.id, "title": h.title, "text": h.text}

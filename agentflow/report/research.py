@@ -13,7 +13,7 @@ from agentflow.agent.live import attach, context_of
 from agentflow.agent.run_config import RunConfig
 from agentflow.report.outline import section_count
 from agentflow.report.state import ReportState, words_wanted
-from agentflow.report.write import MAX_REWRITES
+from agentflow.report.write import MAX_REWRITES, MORE_SEARCHES
 from agentflow.trajectory import TrajectoryRecorder
 
 #: Tokens one report call (outline, section, rewrite) is allowed for, on average.
@@ -23,12 +23,12 @@ TOKENS_PER_CALL = 2500
 def research_budget(budget: Budget, words: int) -> Budget:
     """What the research loop may spend: the run's budget less what writing ``words``
     words needs (an outline call, a call and up to :data:`MAX_REWRITES` rewrites per
-    section, a search per section, and 40% of the time); each limit stays at least 1."""
+    section, up to 1 + :data:`MORE_SEARCHES` searches per section, and 40% of the time); each limit stays at least 1."""
     sections = section_count(words)
     calls = 1 + sections * (1 + MAX_REWRITES)
     return Budget(
         max_llm_calls=max(1, budget.max_llm_calls - calls),
-        max_searches=max(1, budget.max_searches - sections),
+        max_searches=max(1, budget.max_searches - sections * (1 + MORE_SEARCHES)),
         max_tokens=max(1, budget.max_tokens - calls * TOKENS_PER_CALL),
         max_seconds=max(1.0, budget.max_seconds * 0.6),
     )

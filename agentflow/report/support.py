@@ -71,11 +71,21 @@ def unsupported_citations(sentence: str, cited: Sequence[str], retrieved: set[st
     return bad
 
 
+def repeats_itself(sentence: str) -> bool:
+    """A degenerate sentence: some run of three words comes back (a small model looping,
+    "The Garden of Neamda: The Garden of Neamda: ...")."""
+    words = [w.lower() for w in _WORD.findall(sentence)]
+    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    return len(grams) != len(set(grams))
+
+
 def support_problem(sentence: str, cited: Sequence[str], passages: Mapping[str, str]) -> str | None:
     """Why the (already valid) ``cited`` passages do not support ``sentence``, or None."""
     words = content_words(sentence)
     if len(words) < MIN_CONTENT_WORDS:
         return "the sentence is too short to state anything"
+    if repeats_itself(sentence):
+        return "the sentence repeats itself"
     if not cited:
         return "the sentence cites no passage"
     pool: set[str] = set()

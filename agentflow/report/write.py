@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from agentflow.agent.context import RunContext
 from agentflow.agent.live import context_of
 from agentflow.agent.steps import traced
+from agentflow.report.gather import section_search
 from agentflow.report.records import DraftSentence, ReportSentence, Rewrite, SectionDraft
 from agentflow.report.state import ReportState
 from agentflow.report.support import (
@@ -138,6 +139,11 @@ class SectionWriter:
                    citations=[best])
         return True
 
+    def add_passages(self, passages: dict[str, dict[str, str]], retrieved: set[str]) -> None:
+        """Passages found after the section started (its extra searches)."""
+        self.passages, self.retrieved = passages, retrieved
+        self.texts = {pid: f"{p['title']}. {p['text']}" for pid, p in passages.items()}
+
     def extract(self, order: list[str]) -> None:
         """The floor: the sentences of the passages in ``order``, each citing its passage,
         a passage's sentences together and in its order (so "It ..." follows the sentence
@@ -190,6 +196,19 @@ def write(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
     if not writer.full():
         # The deterministic floor: the section's own passages first, then the report's others.
         writer.extract(ids + [pid for pid in passages if pid not in ids])
+    passages = dict(passages)
+    for query in more_queries(section["heading"], state["question"], ids, passages):
+        if writer.full():
+            break
+        # Still short: search further (the heading with the question, then names the
+        # section's passages mention that no passage is about yet) and extract again.
+        hits = section_search(query, usage, ctx, section=index, node="write")
+        fresh = [h for h in hits if h["id"] not in passages]
+        for h in hits:
+            retrieved.add(h["id"])
+            passages.setdefault(h["id"], {"title": h["title"], "text": h["text"]})
+        writer.add_passages(passages, retrieved)
+        writer.extract([h["id"] for h in fresh])
     if not writer.full():
         writer._note("section_short", f"the evidence ran out: {writer.words} of {target} words",
                      words=writer.words, target=target)
@@ -197,7 +216,26 @@ def write(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
                  message=f"section {index + 1}/{len(plan['sections'])} {section['heading']!r}: "
                          f"{len(writer.sentences)} sentences ({from_model} from the model), {writer.words} words")
     done.append({"heading": section["heading"], "sentences": [s.model_dump() for s in writer.sentences]})
-    return {"usage": usage, "report_sections": done}
+    return {"usage": usage, "report_sections": done, "report_passages": passages,
+            "retrieved": list(dict.fromkeys([*(state.get("retrieved") or []), *retrieved]))}
+
+
+#: Extra searches a section that ran short of evidence may make.
+MORE_SEARCHES = 2
+
+
+def more_queries(heading: str, question: str, ids: list[str], passages: dict[str, dict[str, str]]) -> list[str]:
+    """Queries for a section that ran out of evidence: its heading with the question, then
+    names its passages mention that no known passage is titled (the next things to read)."""
+    titles = {p["title"].lower() for p in passages.values()}
+    out = [f"{heading} {question}"]
+    for pid in ids:
+        text = passages[pid]["text"]
+        for m in re.finditer(r"(?:[A-Z][a-z]+)(?:\s+(?:[A-Z][a-z]+|of|&|and)){0,3}\s+[A-Z][a-z]+", text):
+            name = m.group(0)
+            if name.lower() not in titles and name not in out:
+                out.append(name)
+    return out[:MORE_SEARCHES]
 
 
 def after_write(state: ReportState) -> str:

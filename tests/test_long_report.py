@@ -162,3 +162,27 @@ def test_cli_writes_markdown_and_html_and_prints_the_trajectory(store: Path, tmp
     assert not re.search(r"(src|href)=\"https?:", html)
     bad = runner.invoke(app, ["report", QUESTION, "--out", str(tmp_path / "r.pdf"), "--store", str(store)])
     assert bad.exit_code == 2 and ".md or .html" in bad.output
+
+
+def test_a_report_run_that_died_mid_writing_resumes_without_researching_again(store: Path, tmp_path: Path) -> None:
+    from agentflow.errors import LLMError
+
+    sections = {"n": 0}
+
+    def dies_at_the_second_section(messages: list[ChatMessage], schema: dict[str, Any] | None) -> Any:
+        if set((schema or {}).get("properties", {})) == {"sentences"}:
+            sections["n"] += 1
+            if sections["n"] == 2:
+                raise LLMError("the model server went away")
+        return write_like_a_model(messages, schema)
+
+    first = Agent(store, llm=ScriptedLLM(fn=dies_at_the_second_section), embedder="hash", graph=builder(400),
+                  runs_dir=tmp_path).ask(QUESTION, run_id="dies")
+    assert first.status == "error" and "went away" in (first.error or "")
+    again = ScriptedLLM(fn=write_like_a_model)
+    result = Agent(store, llm=again, embedder="hash", graph=builder(400), runs_dir=tmp_path).resume("dies")
+    assert result.status == "answered"
+    assert len(again.calls) == 1  # only the section that failed: research, outline, section 1 are kept
+    steps = [e["node"] for e in read_trajectory(result.trajectory).of_type("step_start")]
+    assert steps.count("plan") == 1 and steps.count("outline") == 1 and steps[-1] == "finish"
+    assert _figures(result)["retrieved_share"] == 1.0 and _report(result).words() >= 400

@@ -19,7 +19,7 @@ from agentflow.report.support import content_words
 WORDS_PER_SECTION = 200
 MIN_SECTIONS, MAX_SECTIONS = 2, 8
 #: Passages a section's writer sees (and may cite).
-SECTION_PASSAGES = 6
+SECTION_PASSAGES = 5
 #: Passages shown to the outline call.
 OUTLINE_PASSAGES = 8
 
@@ -38,27 +38,23 @@ def clean_heading(text: str) -> str:
     return _NUMBERING.sub("", " ".join(str(text).split()))
 
 
-def outline_problem(outline: Outline, n: int, question: str, passages: list[dict[str, str]]) -> str | None:
-    """Why a model's outline is unusable, or None: it needs ``n`` distinct, short headings,
-    each naming something the question or the passages name."""
-    headings = [clean_heading(h) for h in outline.headings]
-    if len(headings) < max(1, n - 1):
-        return f"the outline has {len(headings)} headings, {n} were asked for"
+def usable_headings(outline: Outline, question: str, passages: list[dict[str, str]]) -> list[str]:
+    """The model's headings that can stand, in order: cleaned, short, distinct, and each
+    naming something the question or the passages name (a weak model repeats itself and
+    pads the list; those entries go, the rest stay)."""
     on_topic = content_words(question)
     for p in passages:
         on_topic |= content_words(f"{p['title']} {p['text']}")
-    keys = set()
-    for i, h in enumerate(headings, 1):
-        if not 3 <= len(h) <= 80:
-            return f"heading {i} is empty or too long"
+    out: list[str] = []
+    keys: set[str] = set()
+    for raw in outline.headings:
+        h = clean_heading(raw)
         words = content_words(h)
-        if not words & on_topic:
-            return f"heading {i} ({h!r}) names nothing in the question or the passages"
         key = " ".join(sorted(words))
-        if key in keys:
-            return f"heading {i} repeats another"
-        keys.add(key)
-    return None
+        if 3 <= len(h) <= 60 and words & on_topic and key not in keys:
+            out.append(h)
+            keys.add(key)
+    return out
 
 
 def floor_headings(question: str, passages: list[dict[str, str]], n: int) -> list[str]:
@@ -90,10 +86,10 @@ def outline(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
     drafted = ctx.ask(usage, node="outline", prompt="report_outline", output_type=Outline, max_tokens=160,
                       question=question, n=n,
                       passages=[{"title": p["title"], "text": p["text"][:cut]} for p in shown])
-    problem = "the model gave no outline" if drafted is None else outline_problem(drafted, n, question, shown)
-    if problem is None and drafted is not None:
-        headings = [clean_heading(h) for h in drafted.headings][:n]
-    else:
+    headings = usable_headings(drafted, question, shown)[:n] if drafted is not None else []
+    if len(headings) < max(1, n - 1):
+        problem = ("the model gave no outline" if drafted is None
+                   else f"{len(headings)} usable headings of {len(drafted.headings)}, {n} were asked for")
         headings = floor_headings(question, shown, n)
         ctx.note("outline", "outline_fallback", f"{problem}: headings from the evidence instead",
                  headings=headings)

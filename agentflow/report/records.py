@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
+
+#: Bounds the grammar puts on what a small model writes: a string that never closes
+#: ("in 1931 in 1931 in ...") would run to the token limit and be re-asked twice.
+Heading = Annotated[str, Field(min_length=1, max_length=60)]
+SentenceText = Annotated[str, Field(min_length=1, max_length=300)]
 
 # -- what the model answers (narrow, typed calls) ------------------------------------
 
@@ -10,13 +17,13 @@ from pydantic import BaseModel, Field
 class Outline(BaseModel):
     """The report's section headings, in order."""
 
-    headings: list[str] = Field(min_length=1, max_length=10)
+    headings: list[Heading] = Field(min_length=1, max_length=8)
 
 
 class DraftSentence(BaseModel):
     """One sentence of a section and the numbers of the passages it rests on."""
 
-    text: str = Field(min_length=1)
+    text: SentenceText
     citations: list[int] = Field(min_length=1, max_length=4)
 
 
@@ -24,13 +31,13 @@ class SectionDraft(BaseModel):
     """A section as the model writes it: sentences, each with its passage numbers."""
 
     # At least one item: a small model under a grammar otherwise answers an empty list.
-    sentences: list[DraftSentence] = Field(min_length=1, max_length=10)
+    sentences: list[DraftSentence] = Field(min_length=1, max_length=6)
 
 
 class Rewrite(BaseModel):
     """One sentence restated so that the one passage shown supports it."""
 
-    text: str = Field(min_length=1)
+    text: SentenceText
 
 
 # -- what the report holds --------------------------------------------------------------

@@ -24,7 +24,7 @@ from agentflow.report.support import (
 
 #: Words of a sentence, on average, when asking the model for a number of sentences.
 WORDS_PER_SENTENCE = 20
-MAX_DRAFT_SENTENCES = 8
+MAX_DRAFT_SENTENCES = 5
 #: Second tries per section: each is one LLM call; beyond this a failing sentence is dropped.
 MAX_REWRITES = 3
 #: Longest sentence kept (a run-on "sentence" is a paragraph the checker cannot judge).
@@ -186,7 +186,7 @@ def write(state: ReportState, runtime: Runtime[Any]) -> dict[str, Any]:
     n = max(2, min(MAX_DRAFT_SENTENCES, round(target / WORDS_PER_SENTENCE)))
     cut = ctx.settings.passage_chars
     draft = ctx.ask(usage, node="write", prompt="report_section", output_type=SectionDraft,
-                    max_tokens=min(900, 70 * n), question=state["question"], heading=section["heading"], n=n,
+                    max_tokens=60 * n + 40, question=state["question"], heading=section["heading"], n=n,
                     passages=[{"title": passages[p]["title"], "text": passages[p]["text"][:cut]} for p in ids])
     for sentence in (draft.sentences if draft is not None else []):
         if writer.full():

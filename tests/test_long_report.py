@@ -186,3 +186,22 @@ def test_a_report_run_that_died_mid_writing_resumes_without_researching_again(st
     steps = [e["node"] for e in read_trajectory(result.trajectory).of_type("step_start")]
     assert steps.count("plan") == 1 and steps.count("outline") == 1 and steps[-1] == "finish"
     assert _figures(result)["retrieved_share"] == 1.0 and _report(result).words() >= 400
+
+
+def test_a_wrong_passage_number_is_corrected_in_code_when_another_passage_supports_it(
+        store: Path, tmp_path: Path) -> None:
+    def misnumbered(messages: list[ChatMessage], schema: dict[str, Any] | None) -> Any:
+        if set((schema or {}).get("properties", {})) == {"sentences"}:
+            shown = shown_passages(messages[-1].content)
+            # The second passage's first sentence, with its title copied in front, cited as [1].
+            title, text = shown[1]
+            return {"sentences": [{"text": f"{title}: {split_sentences(text)[0]}", "citations": [1]}]}
+        return write_like_a_model(messages, schema)
+
+    llm = ScriptedLLM(fn=misnumbered)
+    result = Agent(store, llm=llm, embedder="hash", graph=builder(150), runs_dir=tmp_path).ask(QUESTION)
+    corrected = _notes(result, "citation_corrected")
+    assert corrected and not _notes(result, "sentence_rewritten")
+    first = _report(result).sections[0].sentences[0]
+    assert first.origin == "model" and first.citations == corrected[0]["data"]["corrected"]
+    assert ":" not in first.text.split()[0]  # the copied "Title:" is gone

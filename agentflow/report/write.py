@@ -82,7 +82,7 @@ class SectionWriter:
         rewrite it once, or drop it."""
         cited = [labels[n - 1] if 1 <= n <= len(labels) else f"[{n}]" for n in draft.citations]
         cited = list(dict.fromkeys(cited))
-        for text in split_sentences(draft.text):
+        for text in split_sentences(self.without_title(draft.text)):
             if self.full():
                 return
             if len(text.split()) > MAX_SENTENCE_WORDS:
@@ -108,12 +108,34 @@ class SectionWriter:
                            sentence=text, citations=valid, reason="repeat")
             return True
         reason = "; ".join([problem] + [f"citation {pid}: {why}" for pid, why in bad.items()])
+        if origin == "model" and self._recite(text, cited, reason):
+            return True
         if origin == "model" and self.rewrites < MAX_REWRITES:
             self.rewrites += 1
             if self._rewrite(text, valid or cited, reason):
                 return True
         self._note("sentence_dropped", f"sentence dropped: {reason}", sentence=text, citations=cited,
                    reason=reason)
+        return False
+
+    def without_title(self, text: str) -> str:
+        """``text`` without a leading "Title:" copied from the prompt's passage format."""
+        head, sep, rest = str(text).partition(":")
+        titles = {self.passages[pid]["title"].strip().lower() for pid in self.passage_ids if pid in self.passages}
+        return rest.strip() if sep and head.strip().lower() in titles and rest.strip() else str(text)
+
+    def _recite(self, text: str, cited: list[str], reason: str) -> bool:
+        """The sentence as written, citing the one section passage that supports it by the
+        same check, when the model numbered the wrong passage (no LLM call)."""
+        for pid in self.passage_ids:
+            if pid in cited or pid not in self.retrieved or pid not in self.texts:
+                continue
+            if support_problem(text, [pid], self.texts) is None:
+                if not self._keep(text, [pid], "model"):
+                    return False
+                self._note("citation_corrected", f"citations {cited} replaced by {pid!r} ({reason})",
+                           sentence=text, citations=cited, corrected=[pid])
+                return True
         return False
 
     def _rewrite(self, text: str, cited: list[str], reason: str) -> bool:
@@ -129,7 +151,7 @@ class SectionWriter:
         fixed = self.ctx.ask(self.usage, node="write", prompt="report_rewrite", output_type=Rewrite,
                              max_tokens=90, sentence=text, problem=reason,
                              passage={"title": p["title"], "text": p["text"][: self.ctx.settings.passage_chars]})
-        parts = split_sentences(fixed.text) if fixed is not None else []
+        parts = split_sentences(self.without_title(fixed.text)) if fixed is not None else []
         if len(parts) != 1 or len(parts[0].split()) > MAX_SENTENCE_WORDS:
             return False
         new = parts[0] if parts[0][-1:] in ".!?" else parts[0] + "."

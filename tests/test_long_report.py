@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from agentflow import Agent
 from agentflow.agent.budget import Budget
+from agentflow.evals.check_report import check, retrieved_ids
 from agentflow.evals.world.demo import demo_chains, demo_store
 from agentflow.graphs.report import builder
 from agentflow.llm import ScriptedLLM
@@ -24,7 +25,6 @@ from agentflow.report.records import Report
 from agentflow.report.scripted import shown_passages, write_like_a_model
 from agentflow.report.support import split_sentences, support_problem, unsupported_citations
 from agentflow.trajectory import read_trajectory
-from agentflow.evals.check_report import check, retrieved_ids
 
 QUESTION = demo_chains()[0].question
 #: A sentence that shares no content word with any passage of the demo world.
@@ -205,3 +205,20 @@ def test_a_wrong_passage_number_is_corrected_in_code_when_another_passage_suppor
     first = _report(result).sections[0].sentences[0]
     assert first.origin == "model" and first.citations == corrected[0]["data"]["corrected"]
     assert ":" not in first.text.split()[0]  # the copied "Title:" is gone
+
+
+def test_extracted_sentences_keep_their_passage_order(store: Path, tmp_path: Path) -> None:
+    def second_sentence_only(messages: list[ChatMessage], schema: dict[str, Any] | None) -> Any:
+        if set((schema or {}).get("properties", {})) == {"sentences"}:
+            text = shown_passages(messages[-1].content)[0][1]
+            return {"sentences": [{"text": split_sentences(text)[1], "citations": [1]}]}
+        return write_like_a_model(messages, schema)
+
+    result = Agent(store, llm=ScriptedLLM(fn=second_sentence_only), embedder="hash", graph=builder(150),
+                   runs_dir=tmp_path).ask(QUESTION)
+    first = _report(result).sections[0]
+    source = next(s for s in _report(result).sources if s.id == first.sentences[0].citations[0])
+    from_it = [s.text.rstrip(".") for s in first.sentences if s.citations == [source.id]]
+    assert len(from_it) >= 2
+    assert [source.text.find(t) for t in from_it] == sorted(source.text.find(t) for t in from_it)
+    assert first.sentences[0].origin == "extract"  # the passage's first sentence leads

@@ -70,10 +70,14 @@ class SectionWriter:
         sentence = ReportSentence(text=text, citations=cited, origin=origin)
         at = len(self.sentences)
         if origin == "extract":
-            # After the last sentence citing the same passage: "It ..." then follows the
-            # sentence that names what "it" is, as in the passage.
-            same = [i for i, s in enumerate(self.sentences) if cited[0] in s.citations]
-            at = same[-1] + 1 if same else at
+            # Beside the sentences citing the same passage, in the passage's own order:
+            # "It ..." then follows the sentence that names what "it" is.
+            pid = cited[0]
+            same = [i for i, s in enumerate(self.sentences) if pid in s.citations]
+            if same:
+                mine = self._position(pid, text)
+                later = [i for i in same if self._position(pid, self.sentences[i].text) > mine]
+                at = later[0] if later else same[-1] + 1
         self.sentences.insert(at, sentence)
         return True
 
@@ -160,6 +164,11 @@ class SectionWriter:
         self._note("sentence_rewritten", f"sentence rewritten ({reason})", sentence=text, rewritten=new,
                    citations=[best])
         return True
+
+    def _position(self, pid: str, text: str) -> int:
+        """Where ``text`` stands in passage ``pid`` (past the end when it is not there)."""
+        found = self.passages.get(pid, {}).get("text", "").find(text.rstrip(".!?"))
+        return found if found >= 0 else 10**9
 
     def add_passages(self, passages: dict[str, dict[str, str]], retrieved: set[str]) -> None:
         """Passages found after the section started (its extra searches)."""

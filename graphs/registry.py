@@ -14,11 +14,12 @@ GRAPHS: dict[str, str] = {
     "deep_research": "agentflow.graphs.deep_research",
     "rag": "agentflow.graphs.rag",
     "react": "agentflow.graphs.react",
+    "report": "agentflow.graphs.report",
 }
 
 
 def graph_builder(name: str) -> Callable[[], StateGraph]:
-    """The ``build`` function of graph ``name`` (``deep_research``, ``rag``, ``react``)."""
+    """The ``build`` function of graph ``name`` (``deep_research``, ``rag``, ``react``, ``report``)."""
     key = name.replace("-", "_")
     if key not in GRAPHS:
         close = difflib.get_close_matches(key, GRAPHS, n=1)

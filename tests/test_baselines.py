@@ -60,7 +60,7 @@ def test_unknown_graph_suggests_a_name(store: Path) -> None:
 def test_langgraph_json_graphs_load_like_langgraph_tooling(repo_root: Path) -> None:
     """langgraph dev / Studio import each `path:attr` by file path; do the same."""
     config = json.loads((repo_root / "langgraph.json").read_text())
-    assert set(config["graphs"]) == {"deep_research", "rag", "react"}
+    assert set(config["graphs"]) == {"deep_research", "rag", "react", "report"}
     for name, spec in config["graphs"].items():
         path, _, attr = spec.partition(":")
         module_spec = importlib.util.spec_from_file_location(f"lg_{name}", repo_root / path)

@@ -11,7 +11,7 @@ import os
 import typer
 
 from agentflow import __version__
-from agentflow.cli import corpus, research, serve
+from agentflow.cli import corpus, report, research, serve
 from agentflow.cli import eval as eval_cli
 from agentflow.cli.help import HelpfulGroup
 from agentflow.cli.output import set_debug
@@ -53,6 +53,7 @@ def _root(
 
 corpus.register(app)
 research.register(app)
+report.register(app)
 serve.register(app)
 app.add_typer(eval_cli.app, name="eval")
 

@@ -278,7 +278,10 @@ def answer_candidates(
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
         for sentence in sentences(p["text"]):
             s_norm = f" {normalize_entity(sentence)} "
-            names_it = about_named or any(f" {k} " in s_norm for k in named)
+            # A name counts when all its words are in the sentence: "Strauss" in "Johann
+            # Strauss II", "Walsh" in "Raoul Walsh" (a namesake shares only some words).
+            s_tokens = set(s_norm.split())
+            names_it = about_named or any(set(k.split()) <= s_tokens for k in named)
             s_words = content_words(sentence) | title_words
             s_keys = relation_keys(s_words)
             s_families = families(content_words(sentence))

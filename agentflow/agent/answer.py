@@ -23,23 +23,13 @@ from agentflow.agent.decompose import nests
 from agentflow.agent.grounding import is_grounded, is_non_answer, supporting_passages
 from agentflow.agent.injection import passage_reason
 from agentflow.agent.live import context_of
-from agentflow.agent.memory_io import load_memory
+from agentflow.agent.memory_io import load_memory, run_passages
 from agentflow.agent.schemas import FinalAnswer
 from agentflow.agent.search import QUESTION_HEAD
 from agentflow.agent.state import ANSWERED as SQ_ANSWERED
 from agentflow.agent.state import ResearchState, final_steps
 from agentflow.agent.steps import traced
 from agentflow.memory.entities import extract_entities, normalize_entity
-
-
-def _lookup(state: ResearchState, ctx: RunContext) -> dict[str, dict[str, Any]]:
-    graph = load_memory(state, ctx)
-    out = {}
-    for pid in graph.passage_ids():
-        p = graph.passage(pid)
-        if p is not None:
-            out[pid] = {"id": pid, "title": p.title, "text": p.text}
-    return out
 
 
 def bridge_links(cited: list[str], lookup: dict[str, dict[str, Any]], question: str,
@@ -113,7 +103,7 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     ctx = context_of(runtime)
     usage = dict(state["usage"])
     sub_questions = state["sub_questions"]
-    lookup = _lookup(state, ctx)
+    lookup = run_passages(load_memory(state, ctx))
     retrieved = set(state.get("retrieved") or [])
     if ctx.settings.screen_passages:
         # An instruction-like passage never supports, grounds or is cited for an answer:

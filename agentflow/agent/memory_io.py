@@ -62,3 +62,14 @@ def save_memory(graph: MemoryGraph, state: dict[str, Any], ctx: RunContext, *, n
     ref, now = ctx.memory_store.commit({**ref, "rev": rev - 1}, before, after)
     ctx._memory = (rev, graph, now)
     return {"memory": ref, "memory_rev": rev}
+
+
+def run_passages(graph: MemoryGraph) -> dict[str, dict[str, Any]]:
+    """Every passage the run has retrieved (from its memory graph), by id, as the
+    ``{"id", "title", "text"}`` dicts the reader and the answer node work with."""
+    out = {}
+    for pid in graph.passage_ids():
+        p = graph.passage(pid)
+        if p is not None:
+            out[pid] = {"id": pid, "title": p.title, "text": p.text}
+    return out

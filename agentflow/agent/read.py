@@ -25,7 +25,7 @@ from agentflow.agent.decompose import nests
 from agentflow.agent.grounding import best_sentences, is_non_answer, normalize_answer
 from agentflow.agent.injection import passage_reason, screen
 from agentflow.agent.live import context_of
-from agentflow.agent.memory_io import load_memory, save_memory
+from agentflow.agent.memory_io import load_memory, run_passages, save_memory
 from agentflow.agent.state import ResearchState, final_steps
 from agentflow.agent.steps import traced
 from agentflow.llm.tokens import estimate_tokens
@@ -58,16 +58,6 @@ def subject_page(question: str, passages: list[dict[str, Any]]) -> bool:
         return False
     named = {normalize_entity(e) for e in extract_entities(question)} - {""}
     return any(passage_subject(p.get("title", "")) in named for p in passages)
-
-
-def _run_passages(graph: Any) -> list[dict[str, Any]]:
-    """Every passage the run has retrieved (from its memory graph), as reader dicts."""
-    out = []
-    for pid in graph.passage_ids():
-        p = graph.passage(pid)
-        if p is not None:
-            out.append({"id": pid, "title": p.title, "text": p.text})
-    return out
 
 
 def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
@@ -144,7 +134,8 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         # "Who was born earlier, A or B?": the answer is an option, decided by the dates
         # every passage of the run states for them; the model only picks between the two
         # options when a date is missing.
-        known = passages + [p for p in _run_passages(graph) if p["id"] not in {q["id"] for q in passages}
+        shown_ids = {q["id"] for q in passages}
+        known = passages + [p for pid, p in run_passages(graph).items() if pid not in shown_ids
                             and not (ctx.settings.screen_passages and passage_reason(p))]
         chosen = decide_comparison(comp, known)
         source = "comparison" if chosen is not None else source

@@ -99,6 +99,23 @@ def test_a_comparison_is_decided_by_the_dates_the_passages_state() -> None:
         ("Where was the person married to the artist who recorded Songs from Birgergas born?",
          ["Who is the artist who recorded Songs from Birgergas?", "Who is the person married to #1?",
           "Where was #2 born?"]),
+        # A passive clause ends where the outer verb starts.
+        ("When did the state where Pocahontas Mounds is located become part of the United States?",
+         ["Which state where Pocahontas Mounds is located?", "When did #1 become part of the United States?"]),
+        ("When did the country where the city where Steven Blankaart was born is located refuse "
+         "to surrender Namibia?",
+         ["Which city where Steven Blankaart was born?", "Which country where #1 is located?",
+          "When did #2 refuse to surrender Namibia?"]),
+        # A question opening with its nested phrase; a present participle; a relative
+        # clause without its marker whose subject starts with "the"; "place of birth".
+        ("The state where Henry Worrall died has how many congressional districts?",
+         ["Which state where Henry Worrall died?", "#1 has how many congressional districts?"]),
+        ("When did the country containing Nugegoda leave the British Empire?",
+         ["Which country containing Nugegoda?", "When did #1 leave the British Empire?"]),
+        ("Who are the candidates for governor in the state the Battle of Mine Creek was fought?",
+         ["Which state that the Battle of Mine Creek was fought?", "Who are the candidates for governor in #1?"]),
+        ("What district is LaHave of the place of birth of David Morse located?",
+         ["Which birthplace of David Morse?", "What district is LaHave of #1 located?"]),
     ],
 )
 def test_clause_plans_of_chains(question: str, steps: list[str]) -> None:

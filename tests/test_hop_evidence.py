@@ -47,13 +47,17 @@ def test_multi_hop_wording_is_told_from_one_hop() -> None:
     assert not nests("Who founded Bresgyl & Co.?")
 
 
-def test_a_weak_readers_evidence_keeps_the_question_head_then_the_hop_votes() -> None:
+def test_a_weak_readers_evidence_keeps_the_question_head_then_the_step_heads_then_the_votes() -> None:
     question_hits = ["q1", "q2", "q3", "q4", "q5"]
     votes = ["b1", "q1", "b2", "q4"]
     chain = ["wrong"]
     weak = evidence_order(question_hits, votes, chain, trusted=False)
-    assert weak[:5] == ["q1", "q2", "q3", "b1", "b2"]
+    assert weak[:4] == ["q1", "b1", "b2", "q4"]
     assert weak.index("wrong") > weak.index("q4")
+    # Each plan step's own top passage comes before the votes (the hop's page, which the
+    # whole question's ranking buries).
+    stepped = evidence_order(question_hits, votes, chain, trusted=False, step_heads=["s1", "q1", "s2"])
+    assert stepped[:5] == ["q1", "s1", "s2", "b1", "b2"]
     strong = evidence_order(question_hits, votes, ["gold"], trusted=True)
     assert strong[:3] == ["q1", "q2", "gold"]
 

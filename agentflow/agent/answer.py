@@ -25,7 +25,7 @@ from agentflow.agent.injection import passage_reason
 from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, run_passages
 from agentflow.agent.schemas import FinalAnswer
-from agentflow.agent.search import QUESTION_HEAD
+from agentflow.agent.search import QUESTION_HEAD, STEP_HEAD
 from agentflow.agent.state import ANSWERED as SQ_ANSWERED
 from agentflow.agent.state import ResearchState, final_steps
 from agentflow.agent.steps import traced
@@ -53,16 +53,24 @@ def bridge_links(cited: list[str], lookup: dict[str, dict[str, Any]], question: 
 
 
 def evidence_order(question_hits: list[str], votes: list[str], chain: list[str], *,
-                   trusted: bool) -> list[str]:
-    """The run's evidence, best first. The whole question's top passages lead (the
-    single-shot floor the loop must not fall below), then the search votes of every hop
-    (:data:`agentflow.agent.search.HOP_WEIGHT`). A trusted reader's answer chain comes
-    right after the question's top 2 (with the oracle its chain is the gold one); a weak
-    reader's chain is often a wrong hop, so it follows the votes instead of displacing
-    them (its citations still carry the chain)."""
+                   trusted: bool, step_heads: list[str] = ()) -> list[str]:
+    """The run's evidence, best first. The whole question's top passage leads (the
+    single-shot floor the loop must not fall below), then the top passage of each plan
+    step's own query (:data:`agentflow.agent.search.STEP_HEAD`), then the search votes of
+    every hop (:data:`agentflow.agent.search.HOP_WEIGHT`). A trusted reader's answer
+    chain comes right after the question's top 2 (with the oracle its chain is the gold
+    one); a weak reader's chain is often a wrong hop, so it follows the votes instead of
+    displacing them (its citations still carry the chain)."""
     if trusted:
         return rank_evidence(question_hits[:2], chain, votes)
-    return rank_evidence(question_hits[:QUESTION_HEAD], votes, chain)
+    return rank_evidence(question_hits[:QUESTION_HEAD], step_heads, votes, chain)
+
+
+def step_heads(sub_questions: list[dict[str, Any]], ctx: RunContext) -> list[str]:
+    """The best passage of each plan step's own first query, in plan order."""
+    if not ctx.settings.step_heads:
+        return []
+    return [pid for s in sub_questions for pid in (s.get("head_ids") or [])[:STEP_HEAD]]
 
 
 def broken_link(sub_questions: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -93,7 +101,8 @@ def whole_question_floor(question: str, order: list[str], lookup: dict[str, dict
     passages = [lookup[p] for p in order if p in lookup][: ctx.settings.read_k]
     cands = answer_candidates(passages, question, limit=1,
                               beyond_subjects=ctx.settings.beyond_subjects and nests(question),
-                              named_subjects=ctx.settings.named_subjects)
+                              named_subjects=ctx.settings.named_subjects,
+                              relation_cues=ctx.settings.relation_cues)
     return cands[0] if cands else None
 
 
@@ -123,6 +132,7 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     background = rank_evidence(fused, *[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
+    heads = step_heads(sub_questions, ctx)
 
     link = broken_link(sub_questions) if len(sub_questions) > 1 and not trusted else None
     if link is not None and ctx.settings.chain_fallback and evidence_missing(link, sub_questions):
@@ -131,13 +141,13 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         ctx.note("answer", "refusal", f"no passage names {link.get('resolved') or link['text']!r}'s "
                  "subject: the evidence for this hop is missing")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
-                                         evidence=evidence_order(question_hits, background, [], trusted=False),
+                                         evidence=evidence_order(question_hits, background, [], trusted=False, step_heads=heads),
                                          lookup=lookup)}
     if link is not None and ctx.settings.chain_fallback:
         # A weak reader's chain broke at a link: the run's evidence (the whole question's
         # search and its bridge hops) still answers as a single step would.
         floor = whole_question_floor(state["question"],
-                                     evidence_order(question_hits, background, [], trusted=False), lookup, ctx)
+                                     evidence_order(question_hits, background, [], trusted=False, step_heads=heads), lookup, ctx)
         if floor is not None and floor.passage_id in retrieved:
             ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
                      f"{floor.text!r} from the whole question's evidence")
@@ -148,12 +158,12 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=floor.text,
                                              citations=cited, lookup=lookup,
                                              evidence=evidence_order(question_hits, background, cited,
-                                                                     trusted=False))}
+                                                                     trusted=False, step_heads=heads))}
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
         found = evidence_order(question_hits, background,
-                               [pid for ids in support.values() for pid in ids], trusted=trusted)
+                               [pid for ids in support.values() for pid in ids], trusted=trusted, step_heads=heads)
         why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""
         ctx.note("answer", "refusal", f"no supported answer to the question{why}")
         return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL,
@@ -201,8 +211,8 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     if not cited:
         ctx.note("answer", "refusal", "the answer has no supporting passage among those retrieved")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
-                                         evidence=evidence_order(question_hits, background, [], trusted=trusted),
+                                         evidence=evidence_order(question_hits, background, [], trusted=trusted, step_heads=heads),
                                          lookup=lookup, removed=removed)}
-    evidence = evidence_order(question_hits, background, cited + chain, trusted=trusted)
+    evidence = evidence_order(question_hits, background, cited + chain, trusted=trusted, step_heads=heads)
     return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=final, citations=cited,
                                      evidence=evidence, lookup=lookup, removed=removed)}

@@ -109,6 +109,9 @@ def _spans(sentence: str, kind: AnswerType) -> list[str]:
 
 _PLACE_CUE = re.compile(r"\b(?:in|at|near|from|to|of|into|across)\s+(?:the\s+)?(?:\w+\s+of\s+)?$", re.I)
 _AGENT_CUE = re.compile(r"\b(?:by|with|and)\s+$", re.I)
+# "an album by saxophonist Sonny Stitt", "a song by the American rock band Pearl Jam":
+# "by", then a few describing words, then the agent.
+_BY_DESCRIBED = re.compile(r"\bby\s+(?:(?:the|a|an|[a-z]+|[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i))\s+){1,4}$")
 
 
 def _cue(sentence: str, span: str, kind: AnswerType) -> float:
@@ -120,7 +123,8 @@ def _cue(sentence: str, span: str, kind: AnswerType) -> float:
     before = sentence[max(0, at - 30):at]
     if kind == AnswerType.PLACE and _PLACE_CUE.search(before):
         return 1.5
-    if kind == AnswerType.PERSON and _AGENT_CUE.search(before):
+    if kind == AnswerType.PERSON and (_AGENT_CUE.search(before)
+                                      or _BY_DESCRIBED.search(sentence[max(0, at - 50):at])):
         return 1.5
     if kind == AnswerType.PERSON and _PLACE_CUE.search(before):
         return 0.7
@@ -128,6 +132,91 @@ def _cue(sentence: str, span: str, kind: AnswerType) -> float:
 
 
 _AFTER_PLACE = _UNIT_STOP | frozenset("where which who during since until is was lies".split())
+
+
+#: How much likelier a span is when a word of the asked relation stands just before it
+#: ("produced by Michael Douglas" for "Who is the producer of X?", "born in Middelburg"),
+#: and less likely when another relation's word does ("directed by Lewis Teague").
+NEAR_RELATION, NEAR_OTHER = 1.5, 0.7
+#: A country or region where a person is asked ("Who is the author of Brand?" is not
+#: "Sweden"): kept (a country can found or perform), but seldom the answer.
+PLACE_AS_PERSON = 0.3
+#: A place on the asked side of a life parenthesis (:func:`_life_side`), and its inverse.
+LIFE_SIDE = 2.0
+#: A span followed by the noun asked for ("Maharashtra state" for "Which state ..."),
+#: like one holding it ("McDowell County").
+NOUN_AFTER = 3.0
+#: A span stated about another entity than the one a one-hop question names, when that
+#: entity's own page is among those shown (it would say what is asked).
+OFF_SUBJECT = 0.5
+_NEAR_WORDS = 4
+# Clause breaks: a relation word beyond one says nothing about the span.
+_CLAUSE_BREAK = re.compile(r"[,;:()\"“”]|\band\b|\bwhile\b|\bwhich\b|\bwho\b")
+
+
+def _near_relation(sentence: str, span: str, relation: set[str], asked: set[str]) -> float:
+    """:data:`NEAR_RELATION` when one of the few words before ``span`` (in its clause)
+    is a word of the asked relation, :data:`NEAR_OTHER` when one is a word of another
+    known relation family only, else 1."""
+    at = sentence.find(span)
+    if at <= 0 or not (relation or asked):
+        return 1.0
+    before = _CLAUSE_BREAK.split(sentence[max(0, at - 60):at])[-1]
+    words = [w.lower() for w in _TOKEN.findall(before)][-_NEAR_WORDS:]
+    if any(relation_key(w) in relation for w in words):
+        return NEAR_RELATION
+    near = families(set(words))
+    if near and asked and not (near & asked):
+        return NEAR_OTHER
+    return 1.0
+
+
+def _markup_or_common(sentence: str, span: str, common: set[str], kind: AnswerType) -> bool:
+    """A span that is no name: page markup ("BULLET::::-"), a common word capitalised
+    because it opens the sentence ("Featuring lyrics ..."), a piece of an abbreviation
+    cut at its dot ("LL" of "LL.B", "Thomas E" of "Thomas E. Taylor"), or a date read as
+    a name ("24, 1972") where a name is asked."""
+    at = sentence.find(span)
+    after = sentence[at + len(span):at + len(span) + 2]
+    if after == "::" or (kind.named and span[:1].isdigit()):
+        return True
+    last = span.split()[-1]
+    if after[:1] == "." and len(last) <= 2 and last.isupper():
+        return True
+    return at == 0 and " " not in span and span.lower() in common
+
+
+_LIFE = re.compile(r"\(([^()]*\d{3,4}[^()]*)[–-]([^()]*\d{3,4}[^()]*)\)")
+
+
+def _life_side(sentence: str, span: str, asked: set[str]) -> float:
+    """In a life parenthesis, "(15 March 1834, Wrocław – 5 April 1868, Prague)", the
+    place before the dash is where the person was born and the one after where they
+    died: likelier for the side asked, unlikely for the other."""
+    if not asked & {"birth", "death"}:
+        return 1.0
+    m = _LIFE.search(sentence)
+    if not m:
+        return 1.0
+    side = "birth" if span in m.group(1) else "death" if span in m.group(2) else None
+    if side is None:
+        return 1.0
+    return LIFE_SIDE if side in asked else 1.0 / LIFE_SIDE
+
+
+def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None,
+                    relation: set[str], asked: set[str], common: set[str]) -> float | None:
+    """How the words around ``span`` change its odds (the product of the factors
+    above), or None when it is no name at all (:func:`_markup_or_common`)."""
+    if _markup_or_common(sentence, span, common, kind):
+        return None
+    factor = _near_relation(sentence, span, relation, asked) * _life_side(sentence, span, asked)
+    after = sentence[sentence.find(span) + len(span):].lower()
+    if noun and noun not in _GENERIC and re.match(rf"\s+{re.escape(noun)}\b", after):
+        factor *= NOUN_AFTER
+    if kind == AnswerType.PERSON and (is_country(span) or is_region(span)):
+        factor *= PLACE_AS_PERSON
+    return factor
 
 
 def _named_place(sentence: str, span: str) -> bool:
@@ -238,6 +327,7 @@ def answer_candidates(
     hop_bonus: float = 1.0,
     beyond_subjects: bool = False,
     named_subjects: bool = True,
+    relation_cues: bool = True,
 ) -> list[Candidate]:
     """The best ``limit`` spans of ``passages`` (best-first dicts with ``id``, ``title``,
     ``text``) that could answer ``question``.
@@ -247,7 +337,9 @@ def answer_candidates(
     expected answer type. ``beyond_subjects`` (the last hop of a multi-hop question)
     weighs down spans that name what a shown passage is about (:data:`SUBJECT_FACTOR`).
     ``named_subjects`` favours, in a question that does not nest, spans stated about
-    the entity it names (:data:`NAMED_FACTOR`).
+    the entity it names (:data:`NAMED_FACTOR`). ``relation_cues`` weighs spans by the
+    words just before them (:func:`_near_relation`), drops markup and sentence-opening
+    common words, and weighs down countries and regions where a person is asked.
     """
     kind = kind or expected_type(question)
     q_words = content_words(question)
@@ -270,9 +362,12 @@ def answer_candidates(
     # Only a question that does not nest asks something of the entity it names; in a
     # multi-hop one the named entity's passage holds the bridge, not the answer.
     named = {k for k in q_keys if k} if named_subjects and not nests(question) else set()
+    subject_shown = bool(named) and any(passage_subject(p.get("title", "")) in named for p in passages)
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
     asked_families = families(outer_relation_words(question))
+    # Words the passages use in lower case: a capitalised one opening a sentence is no name.
+    common = {w for p in passages for w in _TOKEN.findall(p["text"]) if w.islower()} if relation_cues else set()
     for rank, p in enumerate(passages):
         title_words = content_words(p.get("title", ""))
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
@@ -302,6 +397,11 @@ def answer_candidates(
                 # Shorter spans win ties: "Laura Kelly" over "Democratic Senator Laura Kelly".
                 score = ((1.0 + echo) * _cue(sentence, span, kind) / (1.0 + 0.5 * rank)
                          / (1.0 + 0.05 * len(span.split()))) * _kind_factor(span, noun, place)
+                if relation_cues:
+                    factor = _wording_factor(sentence, span, kind, noun, relation, asked_families, common)
+                    if factor is None:
+                        continue
+                    score *= factor * (OFF_SUBJECT if subject_shown and not names_it else 1.0)
                 if hop_bonus and anchor_texts and not any(f" {key} " in f" {t} " for t in anchor_texts):
                     about = {normalize_entity(p.get("title", ""))} | {
                         normalize_entity(e) for e in extract_entities(sentence)}

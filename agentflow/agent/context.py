@@ -98,6 +98,15 @@ class ResearchSettings(BaseModel):
     #: to a namesake (agentflow.agent.candidates.NAMED_FACTOR), and only such a span
     #: supports the step's answer.
     named_subjects: bool = True
+    #: Spans are weighed by the words just before them (the asked relation's word: more
+    #: likely; another relation's: less), by the side of a life parenthesis asked for,
+    #: and by the asked noun right after them ("Maharashtra state"); markup, sentence-
+    #: opening common words and cut abbreviations are no spans; a country is seldom the
+    #: person asked for (agentflow.agent.candidates._near_relation and neighbours).
+    relation_cues: bool = True
+    #: The top passage of each plan step's own query follows the whole question's top
+    #: passage in the evidence order (agentflow.agent.answer.step_heads).
+    step_heads: bool = True
     #: Under an untrusted reader's plan of several steps, a chain with an unsupported
     #: link is not trusted: the answer is the single-step floor over the run's evidence
     #: (agentflow.agent.answer.chain_holds). A chain whose links hold and whose last step

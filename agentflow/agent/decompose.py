@@ -51,16 +51,23 @@ _SUBJECT_RELATIVE = re.compile(r"(?:also\s+|first\s+)?[a-z]+(?:ed|ote|ung|ew|ade
 _OBJECT_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+[a-z]+(?:ed|ied|ote|ung|ew|ade|ought|orn))"
     r"\s+(?:(?:is|was|were|are|has|had)\b|[a-z]+\s*$)")
+# A passive clause followed by the outer verb: "where X is located become part of ...",
+# "where X was born is located", "where X is located named after".
+_PASSIVE_RELATIVE_END = re.compile(
+    r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+"
+    r"[a-z]+(?:ed|en|wn|orn|ght))\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or)\b)[a-z]+")
 # A participle phrase: "the person married to X", "the film directed by X".
 _PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+(?:ed|en|wn|orn))\s+"
                          r"(?P<prep>to|by|in|at|from|with|for|on)\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
 # A bare relative whose subject is a name and verb a past tense: "the university X attended".
-_BARE_PAST = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+"
+_BARE_PAST = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|(?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+"
                         r"[a-z]+(?:ed|ote|ung|ew|ade|ought)\b(?:\s+(?:at|in|for|with|to|from))?)")
 # It ends at its closing preposition when it has one ("... is part of" + the outer verb).
 _BARE_RELATIVE = re.compile(
-    rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|[A-Z][^,]*?)\s+(?:is|was|are|were|has|had)\s"
+    rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|(?:the\s+)?[A-Z][^,]*?)\s+(?:is|was|are|were|has|had)\s"
     r"(?:[^,]*?\b(?:of|from|in|at|for|with|by|to|on)\b|[^,]+))")
+# "the country containing Nugegoda", "the team featuring X".
+_PRESENT_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+ing)\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
 _OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
 _POSSESSIVE = re.compile(r"(?P<owner>#\d+|[A-Z][^\s']*(?:\s+[A-Z][^\s']*){0,5})'s\s+(?P<noun>[a-z][\w-]*)")
 # "the city of London", "the village of Clonbrook": the "of" phrase is a name, not a hop.
@@ -77,6 +84,8 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4
+# Nouns of several words that the noun pattern cannot hold ("of" ends it).
+_COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace"}
 _GENERIC_PEOPLE = frozenset("person man woman one people individual".split())
 
 
@@ -142,7 +151,7 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
             else:
                 # "where #1 studied is based": the clause ends at its own verb when the
                 # outer clause's verb follows it.
-                verb = _OBJECT_RELATIVE_END.match(body)
+                verb = _OBJECT_RELATIVE_END.match(body) or _PASSIVE_RELATIVE_END.match(body)
                 if verb:
                     body = body[: verb.end("clause")]
             end = start + rel.start("rest") + len(body)
@@ -166,6 +175,13 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
                 found.append((start, end, _ask(part.group("noun"),
                                                f"{part.group('verb')} {part.group('prep')} {name}")))
                 continue
+        ing = _PRESENT_PARTICIPLE.match(tail)
+        if ing and ing.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+            name = _leading_name(ing.group("rest"))
+            if name:
+                end = start + ing.start("rest") + len(name)
+                found.append((start, end, _ask(ing.group("noun"), f"{ing.group('verb')} {name}")))
+                continue
         of = _OF.match(tail)
         if of and of.group("noun").split()[-1] not in _NAMING_NOUNS | _NOT_HOPS:
             name = _leading_name(of.group("rest"))
@@ -183,6 +199,10 @@ def clause_plan(question: str, max_steps: int = _MAX_STEPS) -> Plan | None:
     with the question itself over ``#k`` references; None when the question does not
     nest (a one-hop question, a comparison) or would need more than ``max_steps``."""
     text = " ".join(question.strip().rstrip("?").split())
+    # "The state where X died has ..." nests like "... the state where X died".
+    text = re.sub(r"^The\s", "the ", text)
+    for compound, noun in _COMPOUNDS.items():
+        text = re.sub(rf"\b{compound}\b", noun, text)
     steps: list[PlannedStep] = []
     while len(steps) < max_steps - 1:
         inner = _innermost(text)

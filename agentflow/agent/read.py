@@ -126,7 +126,8 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         len(subs) > 1 or nests(state["question"]))
     candidates = answer_candidates(passages, question, kind=kind, exclude=earlier,
                                    limit=MAX_CANDIDATES, beyond_subjects=last_hop,
-                                   named_subjects=ctx.settings.named_subjects)
+                                   named_subjects=ctx.settings.named_subjects,
+                                   relation_cues=ctx.settings.relation_cues)
     chosen: Candidate | None = None
     source = "candidate"
     comp = comparison(question) if ctx.settings.compare_in_code else None

@@ -26,6 +26,8 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     # "In which country is X?" / "Which country is home to X?" are answered by "X lies in".
     "locate": ("located", "lies", "situated", "lie", "location", "sits", "country", "home"),
     "release": ("released", "published", "publication", "issued", "premiered", "debuted"),
+    "produce": ("produced", "producer", "producers", "production", "produces"),
+    "team": ("team", "club", "played", "plays", "signed"),
     "lead": ("charge", "leader", "head", "president", "governor", "minister", "ruler", "mayor"),
 }
 _CANONICAL = {word: key for key, words in _FAMILIES.items() for word in words}

@@ -30,7 +30,11 @@ from agentflow.tools.memory_search import MemorySearch
 #: within noise: the bridge searches carry the gain, the weights are the simpler statement.
 HOP_WEIGHT, GUESS_WEIGHT = 1.0, 0.5
 #: How many of the whole question's best passages lead the evidence (the single-shot floor).
-QUESTION_HEAD = 3
+QUESTION_HEAD = 1
+#: How many of each step's own first query's passages follow the question's head in
+#: the evidence order: a step's query ("What is the population of Kansas?") finds its
+#: hop's passage at the top, where the whole question's ranking buries it.
+STEP_HEAD = 1
 
 
 def _queries(sq: dict[str, Any], state: ResearchState) -> list[str]:
@@ -179,6 +183,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                                 for b in _bridge_queries(sq, hits, ctx, sub_questions, text=question))
             if kind == "query" and not first_hits:
                 first_hits = hits
+                if sq["rounds"] == 0 and query.strip() != question:
+                    sq["head_ids"] = [h.id for h in hits[:STEP_HEAD]]
                 if sq["rounds"] == 0:
                     todo.extend((b, HOP_WEIGHT, "bridge") for b in _bridge_queries(sq, hits, ctx, sub_questions))
     for h in fresh.values():

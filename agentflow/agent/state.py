@@ -74,6 +74,7 @@ def new_sub_question(index: int, text: str, depends_on: list[str]) -> dict[str, 
         "evidence_ids": [],
         "fact_ids": [],
         "next_query": None,  # refined query proposed by the verifier
+        "head_ids": [],  # the best passages of the step's own first query (evidence order)
     }
 
 

@@ -1,0 +1,71 @@
+"""Spans weighed by the words around them (LLM-free): the asked relation's word just
+before a span, the side of a life parenthesis, the asked noun right after it; markup,
+sentence-opening common words, cut abbreviations and dates are no names; a country is
+seldom the person asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentflow.agent.candidates import answer_candidates
+
+
+def _top(passages: list[dict[str, str]], question: str, **kw: bool) -> str:
+    cands = answer_candidates(passages, question, **kw)
+    assert cands, "no candidate"
+    return cands[0].text
+
+
+def _p(pid: str, title: str, text: str) -> dict[str, str]:
+    return {"id": pid, "title": title, "text": text}
+
+
+def test_the_asked_relations_word_before_a_span_picks_it() -> None:
+    passages = [_p("j", "The Jewel of the Nile",
+                   "The Jewel of the Nile is a 1985 adventure film, directed by Lewis Teague and "
+                   "produced by Michael Douglas, who also stars.")]
+    question = "Who is the producer of The Jewel of the Nile?"
+    assert _top(passages, question) == "Michael Douglas"
+    assert _top(passages, question, relation_cues=False) == "Lewis Teague"
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Which city did Karel Purkyne die in?", "Prague"),
+    ("Where was Karel Purkyne born?", "Wroclaw"),
+])
+def test_a_life_parenthesis_tells_birth_from_death(question: str, answer: str) -> None:
+    passages = [_p("k", "Karel Purkyne", "Karel Purkyne (15 March 1834, Wroclaw – 5 April 1868, Prague) "
+                   "was a painter in the Austro-Hungarian Empire.")]
+    assert _top(passages, question) == answer
+    assert _top(passages, question, relation_cues=False) != answer or answer == "Wroclaw"
+
+
+def test_markup_sentence_openers_cut_abbreviations_and_dates_are_no_names() -> None:
+    passages = [
+        _p("a", "Barney Miller", "BULLET::::- Captain Bernard Miller (Hal Linden) is the captain of the precinct."),
+        _p("b", "Brother (song)", "Featuring lyrics written by vocalist Eddie Vedder, the song was an outtake. "
+           "Its featuring artists were few."),
+        _p("c", "Harris Fawell", "He received his LL.B from Chicago-Kent College of Law."),
+        _p("d", "Jonathan Reid", "Jonathan Reid (born October 24, 1972, Nashville, U.S.) is a boxer."),
+    ]
+    texts = [c.text for c in answer_candidates(passages, "Who is the actor who played Captain Miller?", limit=20)]
+    assert "BULLET" not in texts and "Featuring" not in texts and "LL" not in texts
+    places = [c.text for c in answer_candidates(passages, "Which city was Jonathan Reid born in?", limit=20)]
+    assert "24, 1972" not in places and places[0] == "Nashville"
+
+
+def test_a_country_is_seldom_the_person_asked_for() -> None:
+    passages = [_p("a", "Ibsen festival", "The author of Brand toured Sweden in 1866."),
+                _p("b", "Brand (play)", "Brand is a play by Henrik Ibsen.")]
+    assert _top(passages, "Who is the author of Brand?") == "Henrik Ibsen"
+    assert _top(passages, "Who is the author of Brand?", relation_cues=False) == "Sweden"
+
+
+def test_the_asked_noun_after_a_span_and_the_subjects_own_page() -> None:
+    passages = [
+        _p("r", "Souhegan River", "The South Branch is a river located in northern Massachusetts."),
+        _p("s", "Shringarpur", "Shringarpur is a small village in Ratnagiri district, Konkan, "
+           "Maharashtra state, India."),
+    ]
+    assert _top(passages, "Which state is Shringarpur located in?") == "Maharashtra"
+    assert _top(passages, "Which state is Shringarpur located in?", relation_cues=False) == "Massachusetts"

@@ -69,3 +69,18 @@ def test_the_asked_noun_after_a_span_and_the_subjects_own_page() -> None:
     ]
     assert _top(passages, "Which state is Shringarpur located in?") == "Maharashtra"
     assert _top(passages, "Which state is Shringarpur located in?", relation_cues=False) == "Massachusetts"
+
+
+def test_a_sentence_saying_its_subject_is_the_kind_asked_for() -> None:
+    passages = [_p("a", "Zambezi", "The Zambezi flows through Zambia, Zimbabwe and Mozambique to the sea."),
+                _p("v", "Victoria Falls", "Victoria Falls (Mosi-oa-Tunya) is a waterfall on the Zambezi River "
+                   "at the border between Zambia and Zimbabwe.")]
+    question = "What is the name of the waterfall in Zimbabwe?"
+    assert _top(passages, question) == "Victoria Falls"
+    assert _top(passages, question, relation_cues=False) == "Zambia"
+
+
+def test_an_acronym_is_seldom_the_person_asked_for() -> None:
+    passages = [_p("u", "Uganda", "The opposition leader party in Uganda is JEEMA. Its leader is Winnie Kiiza.")]
+    assert _top(passages, "Who is the opposition leader in Uganda?") == "Winnie Kiiza"
+    assert _top(passages, "Who is the opposition leader in Uganda?", relation_cues=False) == "JEEMA"

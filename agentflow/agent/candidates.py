@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentflow.agent.answer_types import AnswerType, expected_type, fits
+from agentflow.agent.answer_types import AnswerType, expected_type, fits, span_type
 from agentflow.agent.decompose import nests
 from agentflow.agent.gazetteer import is_country, is_region, place_kind
 from agentflow.agent.relations import families, relation_key, relation_keys
@@ -183,7 +183,14 @@ def _markup_or_common(sentence: str, span: str, common: set[str], kind: AnswerTy
     last = span.split()[-1]
     if after[:1] == "." and len(last) <= 2 and last.isupper():
         return True
-    return at == 0 and " " not in span and span.lower() in common
+    if at == 0 and " " not in span and span.lower() in common:
+        return True
+    # Words the passages also use in lower case, capitalised as part of a longer name
+    # ("International Airport" of "Wilmington International Airport", "the Stone"):
+    # a description, not a name.
+    words = span.split()
+    return span_type(span) == AnswerType.ENTITY and all(w.lower() in common for w in words) \
+        and (len(words) > 1 or at == 0)
 
 
 _LIFE = re.compile(r"\(([^()]*\d{3,4}[^()]*)[–-]([^()]*\d{3,4}[^()]*)\)")
@@ -204,6 +211,25 @@ def _life_side(sentence: str, span: str, asked: set[str]) -> float:
     return LIFE_SIDE if side in asked else 1.0 / LIFE_SIDE
 
 
+# "Victoria Falls (...) is a waterfall in ...", "Last Vegas is a 2013 American comedy
+# film": the sentence's subject, said to be the kind of thing asked for.
+_IS_A = re.compile(r"^\s*(?:\([^)]*\)\s*)?,?\s*(?:is|was|are|were)\s+(?:a|an|the|one of the)\s+"
+                   r"(?P<words>(?:[\w'-]+\s+){0,6}?)(?P<noun>[a-z]+)\b")
+_NOUN_SYNONYMS = {"movie": {"film"}, "film": {"movie"}, "song": {"single"}, "plane": {"aircraft", "bomber"},
+                  "show": {"series", "programme", "program"}, "series": {"show"}, "book": {"novel"}}
+
+
+def _said_to_be(sentence: str, span: str, noun: str | None) -> bool:
+    """Whether the sentence opens with ``span`` and says it is a ``noun`` (or a synonym)."""
+    if not noun or noun in _GENERIC or not sentence.startswith(span):
+        return False
+    m = _IS_A.match(sentence[len(span):])
+    if not m:
+        return False
+    said = {m.group("noun")} | set(m.group("words").lower().split())
+    return bool(said & ({noun} | _NOUN_SYNONYMS.get(noun, set())))
+
+
 def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None,
                     relation: set[str], asked: set[str], common: set[str]) -> float | None:
     """How the words around ``span`` change its odds (the product of the factors
@@ -212,10 +238,12 @@ def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None
         return None
     factor = _near_relation(sentence, span, relation, asked) * _life_side(sentence, span, asked)
     after = sentence[sentence.find(span) + len(span):].lower()
-    if noun and noun not in _GENERIC and re.match(rf"\s+{re.escape(noun)}\b", after):
+    if noun and noun not in _GENERIC and (re.match(rf"\s+{re.escape(noun)}\b", after)
+                                          or _said_to_be(sentence, span, noun)):
         factor *= NOUN_AFTER
-    if kind == AnswerType.PERSON and (is_country(span) or is_region(span)):
-        factor *= PLACE_AS_PERSON
+    if kind == AnswerType.PERSON and (is_country(span) or is_region(span)
+                                      or (span.isupper() and len(span) <= 6)):
+        factor *= PLACE_AS_PERSON  # a country, or an acronym ("JEEMA", "NCP"): an organisation
     return factor
 
 

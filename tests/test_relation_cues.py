@@ -84,3 +84,15 @@ def test_an_acronym_is_seldom_the_person_asked_for() -> None:
     passages = [_p("u", "Uganda", "The opposition leader party in Uganda is JEEMA. Its leader is Winnie Kiiza.")]
     assert _top(passages, "Who is the opposition leader in Uganda?") == "Winnie Kiiza"
     assert _top(passages, "Who is the opposition leader in Uganda?", relation_cues=False) == "JEEMA"
+
+
+def test_a_sentence_naming_every_entity_asked_about_states_their_relation() -> None:
+    passages = [_p("w", "What a Wonderful World", "What a Wonderful World was recorded by Louis Armstrong "
+                   "and released in 1967."),
+                _p("a", "Louis Armstrong", "Louis Armstrong was born in 1901 in New Orleans.")]
+    cands = answer_candidates(passages, "When did Louis Armstrong make What a Wonderful World?")
+    by_text = {c.text: c for c in cands}
+    assert by_text["1967"].names_all and by_text["1967"].relation_hits == 0
+    assert not by_text["1901"].names_all
+    # One named entity is not enough: a sentence naming it says nothing of the relation.
+    assert not any(c.names_all for c in answer_candidates(passages, "When was Louis Armstrong born?"))

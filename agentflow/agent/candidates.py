@@ -45,6 +45,10 @@ class Candidate(BaseModel):
     #: The sentence states another known relation than the one asked ("founded by X in
     #: 1857" for "When was X born?"): the span answers a different question.
     other_relation: bool = False
+    #: The sentence names every entity the question names (two or more): "Louis Armstrong
+    #: recorded What a Wonderful World in 1967" for "When did Louis Armstrong make What a
+    #: Wonderful World?" states their relation, whatever verb it uses.
+    names_all: bool = False
 
 
 RELATION_FACTOR = 1.0
@@ -390,6 +394,7 @@ def answer_candidates(
     # Only a question that does not nest asks something of the entity it names; in a
     # multi-hop one the named entity's passage holds the bridge, not the answer.
     named = {k for k in q_keys if k} if named_subjects and not nests(question) else set()
+    all_names = {k for k in q_keys if k} if relation_cues else set()
     subject_shown = bool(named) and any(passage_subject(p.get("title", "")) in named for p in passages)
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
@@ -398,6 +403,7 @@ def answer_candidates(
     common = {w for p in passages for w in _TOKEN.findall(p["text"]) if w.islower()} if relation_cues else set()
     for rank, p in enumerate(passages):
         title_words = content_words(p.get("title", ""))
+        title_tokens = set(normalize_entity(p.get("title", "")).split())
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
         for sentence in sentences(p["text"]):
             s_norm = f" {normalize_entity(sentence)} "
@@ -446,6 +452,8 @@ def answer_candidates(
                         text=span, passage_id=p["id"], sentence=sentence[:300], score=score,
                         kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation),
                         about_subject=names_it if named else None,
+                        names_all=len(all_names) >= 2 and all(set(k.split()) <= s_tokens | title_tokens
+                                                              for k in all_names),
                         other_relation=bool(asked_families) and not (s_families & asked_families)
                         and bool(s_families - asked_families))
     for key, cand in best.items():

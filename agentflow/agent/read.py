@@ -193,9 +193,11 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         "reader_budget": budget if passages else state.get("reader_budget"),
         "reading": {"answer": answer, "grounded": chosen is not None, "source": source, "stands": stands,
                     "kind": kind.value,
-                    # Supported: the sentence states what is asked, about whom it is asked
-                    # (a one-hop step naming its subject: not about a namesake).
-                    "supported": bool(chosen and chosen.relation_hits > 0 and chosen.about_subject is not False),
+                    # Supported: the sentence states what is asked (echoes its relation, or
+                    # names every entity the question names), about whom it is asked (a
+                    # one-hop step naming its subject: not about a namesake).
+                    "supported": bool(chosen and (chosen.relation_hits > 0 or chosen.names_all)
+                                      and chosen.about_subject is not False),
                     "about_subject": chosen.about_subject if chosen else None,
                     "subject_page": subject_page(question, passages),
                     "other_relation": bool(chosen and chosen.other_relation),

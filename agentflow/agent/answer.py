@@ -83,13 +83,14 @@ def broken_link(sub_questions: list[dict[str, Any]]) -> dict[str, Any] | None:
                  and not (s["status"] == SQ_ANSWERED and s.get("supported", True))), None)
 
 
-def evidence_missing(link: dict[str, Any], sub_questions: list[dict[str, Any]]) -> bool:
+def evidence_missing(link: dict[str, Any], sub_questions: list[dict[str, Any]], *,
+                     subject_page: bool = True) -> bool:
     """Whether a broken link is missing evidence rather than misread: it asks about an
     entity that supported earlier steps found in the corpus (so the corpus spells it that
     way), and no passage it was shown names that entity, or the entity's own page was
     shown and states nothing of what is asked."""
     by_id = {s["id"]: s for s in sub_questions}
-    unstated = link.get("about_subject") is False or bool(link.get("subject_page"))
+    unstated = link.get("about_subject") is False or (subject_page and bool(link.get("subject_page")))
     return bool(link["depends_on"]) and unstated and all(
         by_id.get(d, {}).get("supported") for d in link["depends_on"])
 
@@ -135,7 +136,8 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     heads = step_heads(sub_questions, ctx)
 
     link = broken_link(sub_questions) if len(sub_questions) > 1 and not trusted else None
-    if link is not None and ctx.settings.chain_fallback and evidence_missing(link, sub_questions):
+    if link is not None and ctx.settings.chain_fallback and evidence_missing(link, sub_questions,
+                                                                     subject_page=ctx.settings.subject_page_missing):
         # The chain reached an entity no passage says anything about: that is the claim
         # a refusal makes, checked in code.
         ctx.note("answer", "refusal", f"no passage names {link.get('resolved') or link['text']!r}'s "

@@ -112,6 +112,10 @@ class ResearchSettings(BaseModel):
     #: (agentflow.agent.answer.chain_holds). A chain whose links hold and whose last step
     #: finds nothing still refuses.
     chain_fallback: bool = True
+    #: Whether a step whose subject's own page was shown, and whose span is not stated
+    #: with the asked relation, counts as missing its evidence (refuses as a final step
+    #: or a link): the page would say it. Off: only a span not about the subject does.
+    subject_page_missing: bool = True
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.
     screen_passages: bool = True

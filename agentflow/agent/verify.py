@@ -59,13 +59,13 @@ def _stands(reading: dict[str, Any]) -> bool:
     return bool(reading.get("stands", reading.get("source") == "reader"))
 
 
-def _evidence_missing(reading: dict[str, Any]) -> bool:
+def _evidence_missing(reading: dict[str, Any], *, subject_page: bool = True) -> bool:
     """Whether the step's evidence says nothing of its subject: no shown passage names it,
     or its own page was shown and states nothing of what is asked, or the only sentence
     found states another relation of it ("founded by X in 1857" for "When was X born?").
     Only then does an
     unsupported final step refuse; a span merely worded unlike the question stands."""
-    return reading.get("about_subject") is False or bool(reading.get("subject_page")) or (
+    return reading.get("about_subject") is False or (subject_page and bool(reading.get("subject_page"))) or (
         not reading.get("supported") and bool(reading.get("other_relation")))
 
 
@@ -105,7 +105,7 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     # that evidence is missing, checked in code).
     final = not ctx.trusts_reader() and any(s["id"] == sq["id"] for s in final_steps(sub_questions)) and (
         ctx.settings.final_needs_support or (ctx.settings.final_step_support and len(sub_questions) > 1
-                                             and _evidence_missing(reading)))
+                                             and _evidence_missing(reading, subject_page=ctx.settings.subject_page_missing)))
     bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)

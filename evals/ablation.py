@@ -38,6 +38,9 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- comparisons decided in code", "deep_research", {"compare_in_code": False}),
     ("- final step must be supported", "deep_research", {"final_step_support": False}),
     ("- single-step floor when a chain link is unsupported", "deep_research", {"chain_fallback": False}),
+    ("- relation cues around spans", "deep_research", {"relation_cues": False}),
+    ("- step heads in the evidence order", "deep_research", {"step_heads": False}),
+    ("- subject page counts as missing evidence", "deep_research", {"subject_page_missing": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

@@ -116,6 +116,10 @@ class ResearchSettings(BaseModel):
     #: with the asked relation, counts as missing its evidence (refuses as a final step
     #: or a link): the page would say it. Off: only a span not about the subject does.
     subject_page_missing: bool = True
+    #: The subject-page rule only when the span was read on that page: a span from
+    #: another passage whose sentence names the subject ("... playwright Henrik Ibsen's
+    #: Norway") may state what the page does not (agentflow.agent.read.subject_page).
+    subject_page_refined: bool = True
     #: Instruction-like passages (agentflow.agent.injection) are never shown, never
     #: candidates, never support or citations; off only to measure the attack.
     screen_passages: bool = True

@@ -51,13 +51,19 @@ def pick_model(candidates: list[Candidate]) -> type[BaseModel]:
     )
 
 
-def subject_page(question: str, passages: list[dict[str, Any]]) -> bool:
-    """Whether a shown passage is the page of the entity a one-hop ``question`` names
-    (its title): if that page does not state what is asked, the corpus does not."""
+def subject_page(question: str, passages: list[dict[str, Any]], chosen: Candidate | None = None,
+                 *, refined: bool = True) -> bool:
+    """Whether the page of the entity a one-hop ``question`` names (its title) was shown
+    and read for nothing: if that page does not state what is asked, the corpus does
+    not. ``refined``: only when the chosen span is on that page (or there is none); a
+    span from another passage whose sentence names the entity may still state it."""
     if nests(question):
         return False
     named = {normalize_entity(e) for e in extract_entities(question)} - {""}
-    return any(passage_subject(p.get("title", "")) in named for p in passages)
+    pages = {p["id"] for p in passages if passage_subject(p.get("title", "")) in named}
+    if not refined or chosen is None or not pages:
+        return bool(pages)
+    return chosen.passage_id in pages or chosen.about_subject is False
 
 
 def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
@@ -199,7 +205,8 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                     "supported": bool(chosen and (chosen.relation_hits > 0 or chosen.names_all)
                                       and chosen.about_subject is not False),
                     "about_subject": chosen.about_subject if chosen else None,
-                    "subject_page": subject_page(question, passages),
+                    "subject_page": subject_page(question, passages, chosen,
+                                                 refined=ctx.settings.subject_page_refined),
                     "other_relation": bool(chosen and chosen.other_relation),
                     "passage_id": chosen.passage_id if chosen else None,
                     "candidates": [c.text for c in candidates], "fact_ids": fact_ids,

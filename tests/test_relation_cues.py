@@ -96,3 +96,13 @@ def test_a_sentence_naming_every_entity_asked_about_states_their_relation() -> N
     assert not by_text["1901"].names_all
     # One named entity is not enough: a sentence naming it says nothing of the relation.
     assert not any(c.names_all for c in answer_candidates(passages, "When was Louis Armstrong born?"))
+
+
+def test_a_span_holding_the_asked_noun_states_it() -> None:
+    # "Of what church is X?": the span "Anglican Church" says "church" itself.
+    passages = [_p("d", "Diocese of Fredericton", "The Diocese of Fredericton is a diocese of the "
+                   "Ecclesiastical Province of Canada of the Anglican Church of Canada.")]
+    cands = answer_candidates(passages, "Of what church is the Diocese of Fredericton?")
+    assert cands[0].text == "Anglican Church" and cands[0].relation_hits == 1
+    off = answer_candidates(passages, "Of what church is the Diocese of Fredericton?", relation_cues=False)
+    assert off[0].relation_hits == 0

@@ -450,7 +450,8 @@ def answer_candidates(
                 if key not in best or score > best[key].score:
                     best[key] = Candidate(
                         text=span, passage_id=p["id"], sentence=sentence[:300], score=score,
-                        kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation),
+                        kind=kind, relation_hits=len((s_keys - relation_keys(words)) & relation)
+                        + int(relation_cues and noun is not None and noun in words and relation_key(noun) in relation),
                         about_subject=names_it if named else None,
                         names_all=len(all_names) >= 2 and all(set(k.split()) <= s_tokens | title_tokens
                                                               for k in all_names),

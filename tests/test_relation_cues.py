@@ -106,3 +106,13 @@ def test_a_span_holding_the_asked_noun_states_it() -> None:
     assert cands[0].text == "Anglican Church" and cands[0].relation_hits == 1
     off = answer_candidates(passages, "Of what church is the Diocese of Fredericton?", relation_cues=False)
     assert off[0].relation_hits == 0
+
+
+def test_the_asked_noun_is_not_the_relation_a_sentence_must_state() -> None:
+    # "What country was X a citizen of?" asks "citizen": a sentence about X's death that
+    # names the country states no other relation *of the kind asked*.
+    passages = [_p("n", "Nora Ibsen", "Nora Ibsen is a Norwegian producer of the 2006 Ibsen Year, Norway's "
+                   "anniversary of playwright Henrik Ibsen's death.")]
+    question = "What country was Henrik Ibsen a citizen of?"
+    assert not answer_candidates(passages, question)[0].other_relation
+    assert answer_candidates(passages, question, relation_cues=False)[0].other_relation

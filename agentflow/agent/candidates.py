@@ -399,6 +399,9 @@ def answer_candidates(
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
     asked_families = families(outer_relation_words(question))
+    # The relation a sentence must state, not to state another one: the asked noun is
+    # the answer's kind ("What country was X a citizen of?" asks "citizen", not "locate").
+    stated_families = families(outer_relation_words(question) - {noun}) if relation_cues else asked_families
     # Words the passages use in lower case: a capitalised one opening a sentence is no name.
     common = {w for p in passages for w in _TOKEN.findall(p["text"]) if w.islower()} if relation_cues else set()
     for rank, p in enumerate(passages):
@@ -455,8 +458,8 @@ def answer_candidates(
                         about_subject=names_it if named else None,
                         names_all=len(all_names) >= 2 and all(set(k.split()) <= s_tokens | title_tokens
                                                               for k in all_names),
-                        other_relation=bool(asked_families) and not (s_families & asked_families)
-                        and bool(s_families - asked_families))
+                        other_relation=bool(stated_families) and not (s_families & stated_families)
+                        and bool(s_families - stated_families))
     for key, cand in best.items():
         # A span the passages repeat is a little more likely to be what they are about.
         cand.score = round(cand.score * (1.0 + 0.1 * math.log(mentions[key])), 6)

@@ -41,6 +41,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- relation cues around spans", "deep_research", {"relation_cues": False}),
     ("- step heads in the evidence order", "deep_research", {"step_heads": False}),
     ("- subject page counts as missing evidence", "deep_research", {"subject_page_missing": False}),
+    ("- subject-page rule only for spans read on that page", "deep_research", {"subject_page_refined": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

@@ -3,6 +3,7 @@ checked citations, or refuse and report what was found."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -133,23 +134,22 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     background = rank_evidence(fused, *[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
-    heads = step_heads(sub_questions, ctx)
+    # The run's evidence around a given chain (the same question hits, votes and step heads).
+    order = partial(evidence_order, question_hits, background, step_heads=step_heads(sub_questions, ctx))
 
     link = broken_link(sub_questions) if len(sub_questions) > 1 and not trusted else None
-    if link is not None and ctx.settings.chain_fallback and evidence_missing(link, sub_questions,
-                                                                     subject_page=ctx.settings.subject_page_missing):
+    if link is not None and ctx.settings.chain_fallback and evidence_missing(
+            link, sub_questions, subject_page=ctx.settings.subject_page_missing):
         # The chain reached an entity no passage says anything about: that is the claim
         # a refusal makes, checked in code.
         ctx.note("answer", "refusal", f"no passage names {link.get('resolved') or link['text']!r}'s "
                  "subject: the evidence for this hop is missing")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
-                                         evidence=evidence_order(question_hits, background, [], trusted=False, step_heads=heads),
-                                         lookup=lookup)}
+                                         evidence=order([], trusted=False), lookup=lookup)}
     if link is not None and ctx.settings.chain_fallback:
         # A weak reader's chain broke at a link: the run's evidence (the whole question's
         # search and its bridge hops) still answers as a single step would.
-        floor = whole_question_floor(state["question"],
-                                     evidence_order(question_hits, background, [], trusted=False, step_heads=heads), lookup, ctx)
+        floor = whole_question_floor(state["question"], order([], trusted=False), lookup, ctx)
         if floor is not None and floor.passage_id in retrieved:
             ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
                      f"{floor.text!r} from the whole question's evidence")
@@ -159,13 +159,11 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             cited = rank_evidence(links, cited, limit=6)
             return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=floor.text,
                                              citations=cited, lookup=lookup,
-                                             evidence=evidence_order(question_hits, background, cited,
-                                                                     trusted=False, step_heads=heads))}
+                                             evidence=order(cited, trusted=False))}
 
     if not all(s["status"] == SQ_ANSWERED for s in sinks):
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
-        found = evidence_order(question_hits, background,
-                               [pid for ids in support.values() for pid in ids], trusted=trusted, step_heads=heads)
+        found = order([pid for ids in support.values() for pid in ids], trusted=trusted)
         why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""
         ctx.note("answer", "refusal", f"no supported answer to the question{why}")
         return {"usage": usage, **finish(ctx, node="answer", status=status, answer=REFUSAL,
@@ -213,8 +211,8 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     if not cited:
         ctx.note("answer", "refusal", "the answer has no supporting passage among those retrieved")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
-                                         evidence=evidence_order(question_hits, background, [], trusted=trusted, step_heads=heads),
+                                         evidence=order([], trusted=trusted),
                                          lookup=lookup, removed=removed)}
-    evidence = evidence_order(question_hits, background, cited + chain, trusted=trusted, step_heads=heads)
+    evidence = order(cited + chain, trusted=trusted)
     return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=final, citations=cited,
                                      evidence=evidence, lookup=lookup, removed=removed)}

@@ -158,11 +158,10 @@ _NEAR_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,;:()\"“”]|\band\b|\bwhile\b|\bwhich\b|\bwho\b")
 
 
-def _near_relation(sentence: str, span: str, relation: set[str], asked: set[str]) -> float:
-    """:data:`NEAR_RELATION` when one of the few words before ``span`` (in its clause)
-    is a word of the asked relation, :data:`NEAR_OTHER` when one is a word of another
-    known relation family only, else 1."""
-    at = sentence.find(span)
+def _near_relation(sentence: str, at: int, relation: set[str], asked: set[str]) -> float:
+    """:data:`NEAR_RELATION` when one of the few words before the span starting at ``at``
+    (in its clause) is a word of the asked relation, :data:`NEAR_OTHER` when one is a word
+    of another known relation family only, else 1."""
     if at <= 0 or not (relation or asked):
         return 1.0
     before = _CLAUSE_BREAK.split(sentence[max(0, at - 60):at])[-1]
@@ -175,12 +174,11 @@ def _near_relation(sentence: str, span: str, relation: set[str], asked: set[str]
     return 1.0
 
 
-def _markup_or_common(sentence: str, span: str, common: set[str], kind: AnswerType) -> bool:
+def _markup_or_common(sentence: str, span: str, at: int, common: set[str], kind: AnswerType) -> bool:
     """A span that is no name: page markup ("BULLET::::-"), a common word capitalised
     because it opens the sentence ("Featuring lyrics ..."), a piece of an abbreviation
     cut at its dot ("LL" of "LL.B", "Thomas E" of "Thomas E. Taylor"), or a date read as
     a name ("24, 1972") where a name is asked."""
-    at = sentence.find(span)
     after = sentence[at + len(span):at + len(span) + 2]
     if after == "::" or (kind.named and span[:1].isdigit()):
         return True
@@ -223,9 +221,9 @@ _NOUN_SYNONYMS = {"movie": {"film"}, "film": {"movie"}, "song": {"single"}, "pla
                   "show": {"series", "programme", "program"}, "series": {"show"}, "book": {"novel"}}
 
 
-def _said_to_be(sentence: str, span: str, noun: str | None) -> bool:
+def _said_to_be(sentence: str, span: str, noun: str) -> bool:
     """Whether the sentence opens with ``span`` and says it is a ``noun`` (or a synonym)."""
-    if not noun or noun in _GENERIC or not sentence.startswith(span):
+    if not sentence.startswith(span):
         return False
     m = _IS_A.match(sentence[len(span):])
     if not m:
@@ -238,10 +236,11 @@ def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None
                     relation: set[str], asked: set[str], common: set[str]) -> float | None:
     """How the words around ``span`` change its odds (the product of the factors
     above), or None when it is no name at all (:func:`_markup_or_common`)."""
-    if _markup_or_common(sentence, span, common, kind):
+    at = sentence.find(span)
+    if _markup_or_common(sentence, span, at, common, kind):
         return None
-    factor = _near_relation(sentence, span, relation, asked) * _life_side(sentence, span, asked)
-    after = sentence[sentence.find(span) + len(span):].lower()
+    factor = _near_relation(sentence, at, relation, asked) * _life_side(sentence, span, asked)
+    after = sentence[at + len(span):].lower()
     if noun and noun not in _GENERIC and (re.match(rf"\s+{re.escape(noun)}\b", after)
                                           or _said_to_be(sentence, span, noun)):
         factor *= NOUN_AFTER

@@ -67,7 +67,7 @@ _BARE_RELATIVE = re.compile(
     rf"\bthe\s+{_NOUN}\s+(?P<rest>(?:#\d+|(?:the\s+)?[A-Z][^,]*?)\s+(?:is|was|are|were|has|had)\s"
     r"(?:[^,]*?\b(?:of|from|in|at|for|with|by|to|on)\b|[^,]+))")
 # "the country containing Nugegoda", "the team featuring X".
-_PRESENT_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+ing)\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
+_PRESENT_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+ing)\s+(?P<prep>)(?P<rest>(?:#\d+|[A-Z]).*)$")
 _OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
 _POSSESSIVE = re.compile(r"(?P<owner>#\d+|[A-Z][^\s']*(?:\s+[A-Z][^\s']*){0,5})'s\s+(?P<noun>[a-z][\w-]*)")
 # "the city of London", "the village of Clonbrook": the "of" phrase is a name, not a hop.
@@ -84,6 +84,8 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4
+# Heads of the noun phrases a bare relative clause or a participle peels as a hop.
+_HOP_NOUNS = _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS
 # Nouns of several words that the noun pattern cannot hold ("of" ends it).
 _COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace"}
 _GENERIC_PEOPLE = frozenset("person man woman one people individual".split())
@@ -160,34 +162,29 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
         # A past-tense clause first: in "the university X attended was born" the clause
         # ends at "attended"; "was born" belongs to the outer phrase.
         past = _BARE_PAST.match(tail)
-        if past and past.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+        if past and past.group("noun").split()[-1] in _HOP_NOUNS:
             found.append((start, start + past.end(), _ask(past.group("noun"), f"that {past.group('rest')}")))
             continue
         bare = _BARE_RELATIVE.match(tail)
-        if bare and bare.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
+        if bare and bare.group("noun").split()[-1] in _HOP_NOUNS:
             found.append((start, start + bare.end(), _ask(bare.group("noun"), f"that {bare.group('rest')}")))
             continue
-        part = _PARTICIPLE.match(tail)
-        if part and part.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
-            name = _leading_name(part.group("rest"))
+        # A participle phrase: "the person married to X", "the country containing X".
+        for pattern in (_PARTICIPLE, _PRESENT_PARTICIPLE):
+            part = pattern.match(tail)
+            name = _leading_name(part.group("rest")) if part and part.group("noun").split()[-1] in _HOP_NOUNS else None
             if name:
                 end = start + part.start("rest") + len(name)
-                found.append((start, end, _ask(part.group("noun"),
-                                               f"{part.group('verb')} {part.group('prep')} {name}")))
-                continue
-        ing = _PRESENT_PARTICIPLE.match(tail)
-        if ing and ing.group("noun").split()[-1] in _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS:
-            name = _leading_name(ing.group("rest"))
-            if name:
-                end = start + ing.start("rest") + len(name)
-                found.append((start, end, _ask(ing.group("noun"), f"{ing.group('verb')} {name}")))
-                continue
-        of = _OF.match(tail)
-        if of and of.group("noun").split()[-1] not in _NAMING_NOUNS | _NOT_HOPS:
-            name = _leading_name(of.group("rest"))
-            if name:
-                end = start + of.start("rest") + len(name)
-                found.append((start, end, _ask(of.group("noun"), f"of {name}")))
+                verb = " ".join(w for w in (part.group("verb"), part.group("prep")) if w)
+                found.append((start, end, _ask(part.group("noun"), f"{verb} {name}")))
+                break
+        else:
+            of = _OF.match(tail)
+            if of and of.group("noun").split()[-1] not in _NAMING_NOUNS | _NOT_HOPS:
+                name = _leading_name(of.group("rest"))
+                if name:
+                    end = start + of.start("rest") + len(name)
+                    found.append((start, end, _ask(of.group("noun"), f"of {name}")))
     if not found:
         return None
     # Innermost: the latest start; of two at one start, the shorter.

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,30 @@ def node_of(messages: list[ChatMessage]) -> str:
         if key in system:
             return node
     raise AssertionError(f"unknown prompt: {system[:80]}")
+
+
+def kill_at_hang(args: list[str], env: dict[str, str], marker: Path, waiting_for: str) -> None:
+    """Start ``args``, wait (up to 120 s) until it writes ``marker`` (the script hangs
+    there, mid-run), then SIGKILL it: a killed process, as a crash leaves it."""
+    proc = subprocess.Popen(args, env=env)
+    deadline = time.time() + 120
+    while not marker.exists():
+        assert proc.poll() is None, "the first process ended before reaching the hang"
+        assert time.time() < deadline, f"timed out waiting for the run to reach {waiting_for}"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def weak_model(messages: list[ChatMessage], schema: Any) -> dict[str, Any]:
+    """A weak model's script: its plan is invalid (a copied "mother of #1" step), its
+    reader names the prompt's example, its critic says "unanswerable"."""
+    node = node_of(messages)
+    if node == "plan":
+        return {"sub_questions": [{"question": "Who is the mother of #1?", "depends_on": [1]}]}
+    if node == "read":
+        return {"answer": "Vantry Forge"}
+    return {"verdict": "unanswerable", "refined_query": ""}
 
 
 def with_overrides(fn: Callable[[list[ChatMessage], Any], Any],

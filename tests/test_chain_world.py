@@ -14,18 +14,9 @@ from agentflow import Agent
 from agentflow.evals.world import generate_world
 from agentflow.llm import ScriptedLLM
 
-from .helpers import node_of
+from .helpers import weak_model
 
 pytestmark = pytest.mark.slow
-
-
-def _weak(messages, schema):  # type: ignore[no-untyped-def]
-    node = node_of(messages)
-    if node == "plan":
-        return {"sub_questions": [{"question": "Who is the mother of #1?", "depends_on": [1]}]}
-    if node == "read":
-        return {"answer": "Vantry Forge"}
-    return {"verdict": "unanswerable", "refined_query": ""}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +36,7 @@ def world_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 
 def test_a_weak_model_answers_chains_and_refuses_missing_evidence(world_store) -> None:  # type: ignore[no-untyped-def]
     world, store = world_store
-    llm = ScriptedLLM(fn=_weak)
+    llm = ScriptedLLM(fn=weak_model)
     llm.small = True
     agent = Agent(store, llm=llm, embedder="hash")
     chains = [q for q in world.questions if q.answerable and q.kind == "chain" and q.hops == 2][:5]

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import build_store
+from tests.helpers import build_store, kill_at_hang
 from tests.test_fanout import PLAN, QUESTION, A
 
 SCRIPT = r"""
@@ -70,14 +68,8 @@ def test_killed_fanout_resumes_without_repeating_completed_llm_calls(tmp_path: P
     env = {**os.environ, "AGENTFLOW_HOME": str(tmp_path / "home")}
     first_out, second_out = tmp_path / "first.json", tmp_path / "second.json"
 
-    proc = subprocess.Popen([sys.executable, str(script), "first", str(store), str(first_out), "run-1"], env=env)
-    deadline = time.time() + 120
-    while not Path(str(first_out) + ".hang").exists():
-        assert proc.poll() is None, "the first process ended before reaching the hang"
-        assert time.time() < deadline, "timed out waiting for the run to reach the fan-out"
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_at_hang([sys.executable, str(script), "first", str(store), str(first_out), "run-1"], env,
+                 Path(str(first_out) + ".hang"), "the fan-out")
     first = [tuple(c) for c in json.loads(first_out.read_text())]
     # Completed before the kill: the plan, both reads, the first branch's verify.
     assert sorted(first) == sorted([("plan", QUESTION), ("read", PLAN[0][0]), ("verify", PLAN[0][0]),

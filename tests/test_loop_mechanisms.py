@@ -23,6 +23,7 @@ from agentflow.llm import ScriptedLLM
 from agentflow.records import SearchHit
 from agentflow.trajectory import read_trajectory
 
+from .helpers import weak_model
 from .research_fixtures import CORPUS, TWO_HOP, build_store, node_of
 
 
@@ -121,15 +122,7 @@ def test_weak_model_with_invalid_plans_and_wrong_answers_still_answers_the_secon
     clauses (or, without it, the bridge hop) still finds the second passage and the
     typed floor answers from it."""
 
-    def weak(messages, schema):  # type: ignore[no-untyped-def]
-        node = node_of(messages)
-        if node == "plan":
-            return {"sub_questions": [{"question": "Who is the mother of #1?", "depends_on": [1]}]}
-        if node == "read":
-            return {"answer": "Vantry Forge"}
-        return {"verdict": "unanswerable", "refined_query": ""}
-
-    llm = ScriptedLLM(fn=weak)
+    llm = ScriptedLLM(fn=weak_model)
     result = Agent(store, llm=llm, embedder="hash",
                    settings=ResearchSettings(clause_plan=clause_plan)).ask(TWO_HOP)
     assert result.status == "answered"

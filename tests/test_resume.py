@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from agentflow.evals.world.demo import demo_chains
-from tests.helpers import build_store
+from tests.helpers import build_store, kill_at_hang
 
 SCRIPT = r"""
 import json, sys, time
@@ -54,14 +52,8 @@ def test_killed_run_resumes_without_repeating_completed_llm_calls(tmp_path: Path
     env = {**os.environ, "AGENTFLOW_HOME": str(tmp_path / "home")}
     first_out, second_out = tmp_path / "first.json", tmp_path / "second.json"
 
-    proc = subprocess.Popen([sys.executable, str(script), "first", str(store), str(first_out), "run-1"], env=env)
-    deadline = time.time() + 120
-    while not Path(str(first_out) + ".hang").exists():
-        assert proc.poll() is None, "the first process ended before reaching the hang"
-        assert time.time() < deadline, "timed out waiting for the run to reach its 4th LLM call"
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_at_hang([sys.executable, str(script), "first", str(store), str(first_out), "run-1"], env,
+                 Path(str(first_out) + ".hang"), "its 4th LLM call")
     first_calls = json.loads(first_out.read_text())
     assert first_calls == ["plan", "read", "verify", "read"]  # killed inside the 2nd read
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from agentflow.evals.world.demo import demo_chains
-from tests.helpers import build_store
+from tests.helpers import build_store, kill_at_hang
 from tests.test_server_postgres import dsn  # noqa: F401 - the throwaway cluster fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -59,14 +57,8 @@ def test_killed_run_resumes_from_postgres(dsn: str, tmp_path: Path, repo_root: P
     env = {**os.environ, "AGENTFLOW_HOME": str(tmp_path / "home")}
     db = f"postgres:{dsn}"
     first_out, second_out = tmp_path / "first.json", tmp_path / "second.json"
-    proc = subprocess.Popen([sys.executable, str(script), "first", str(store), str(first_out), "pg-run", db], env=env)
-    deadline = time.time() + 120
-    while not Path(str(first_out) + ".hang").exists():
-        assert proc.poll() is None, "the first process ended before reaching the hang"
-        assert time.time() < deadline, "timed out waiting for the run to reach its 4th LLM call"
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_at_hang([sys.executable, str(script), "first", str(store), str(first_out), "pg-run", db], env,
+                 Path(str(first_out) + ".hang"), "its 4th LLM call")
     # No SQLite checkpoint or memory file: the run's state is in PostgreSQL only.
     assert not list((tmp_path / "home").rglob("*.sqlite"))
 

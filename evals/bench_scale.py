@@ -125,6 +125,17 @@ def raw_add(collection: Any, passages: Sequence[Passage], vectors: np.ndarray) -
     return time.perf_counter() - started
 
 
+def _timed(fn: Callable[..., Any], total: list[float]) -> Callable[..., None]:
+    """``fn`` that adds its wall time to ``total[0]`` on every call."""
+    def timed(*args: Any, **kwargs: Any) -> None:
+        t0 = time.perf_counter()
+        try:
+            fn(*args, **kwargs)
+        finally:
+            total[0] += time.perf_counter() - t0
+    return timed
+
+
 def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
     """Add ``passages`` to the store at ``store_dir`` (everything ingest builds, the entity
     graph included) and return wall seconds, the embedder's share, the side indexes' and
@@ -135,26 +146,8 @@ def timed_add(store_dir: Path, passages: Sequence[Passage]) -> dict[str, float]:
     embedder = TimedEmbedder()
     store = CorpusStore(store_dir, embedder=embedder)
     side, chroma = [0.0], [0.0]
-    update = store.update_indexes
-    chroma_add = store._chroma.add
-
-    def timed_chroma_add(*args: Any, **kwargs: Any) -> None:
-        t0 = time.perf_counter()
-        try:
-            chroma_add(*args, **kwargs)
-        finally:
-            chroma[0] += time.perf_counter() - t0
-
-    store._chroma.add = timed_chroma_add  # type: ignore[method-assign]
-
-    def timed_update(*args: Any, **kwargs: Any) -> None:
-        t0 = time.perf_counter()
-        try:
-            update(*args, **kwargs)
-        finally:
-            side[0] += time.perf_counter() - t0
-
-    store.update_indexes = timed_update  # type: ignore[method-assign]
+    store._chroma.add = _timed(store._chroma.add, chroma)  # type: ignore[method-assign]
+    store.update_indexes = _timed(store.update_indexes, side)  # type: ignore[method-assign]
     started = time.perf_counter()
     store.add(list(passages))
     # The corpus tool's first use brings the entity graph up to date (built at ingest

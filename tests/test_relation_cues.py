@@ -116,3 +116,30 @@ def test_the_asked_noun_is_not_the_relation_a_sentence_must_state() -> None:
     question = "What country was Henrik Ibsen a citizen of?"
     assert not answer_candidates(passages, question)[0].other_relation
     assert answer_candidates(passages, question, relation_cues=False)[0].other_relation
+
+
+def test_a_state_after_its_town_is_a_place_not_a_demonym() -> None:
+    # "Missouri" ends like "Israeli"; after "in Kirkwood, " it is the state asked for.
+    passages = [_p("k", "Kraus House", "The Kraus House is a house in Kirkwood, Missouri designed by "
+                   "architect Frank Lloyd Wright.")]
+    names = [c.text for c in answer_candidates(passages, "Which state is the Kraus House located in?")]
+    assert "Missouri" in names
+
+
+def test_a_regnal_number_that_ends_a_sentence_is_part_of_the_name() -> None:
+    passages = [_p("a", "Aschenbrödel", "Aschenbrödel is a ballet written by Johann Strauss II.")]
+    names = [c.text for c in answer_candidates(passages, "Who wrote Aschenbrodel?")]
+    assert "Johann Strauss II" in names
+
+
+def test_accents_do_not_make_the_question_s_own_name_an_answer() -> None:
+    passages = [_p("t", "Tekezé River", "The Tekezé flows west and joins the Atbarah River.")]
+    names = [c.text for c in answer_candidates(passages, "Which river does the Tekeze River turn into?")]
+    assert "Tekezé" not in names and names[0] == "Atbarah River"
+
+
+def test_a_city_is_not_answered_by_a_country() -> None:
+    passages = [_p("o", "Winter Olympic Games", "The IOC has selected Beijing, China, to host the 2022 "
+                   "Winter Olympics and the host of the 2026 Winter Olympics will be selected in 2019.")]
+    scores = {c.text: c.score for c in answer_candidates(passages, "Which city will host the next Winter Olympics?")}
+    assert scores["China"] < scores["Beijing"]

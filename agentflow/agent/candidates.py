@@ -61,6 +61,9 @@ SUBJECT_FACTOR = 0.5
 #: entity the question names: a span in a sentence naming it in full, or in the passage
 #: about it (its title), is likelier than one beside a namesake ("Thador Grathvan").
 NAMED_FACTOR = 2.0
+#: A page's first sentence defines its subject ("X is a ballet written by Y"): what it
+#: states is likelier the asked fact than a later aside ("finished by composer Z").
+LEAD_FACTOR = 1.0
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
@@ -183,7 +186,9 @@ def _markup_or_common(sentence: str, span: str, at: int, common: set[str], kind:
     if after == "::" or (kind.named and span[:1].isdigit()):
         return True
     last = span.split()[-1]
-    if after[:1] == "." and len(last) <= 2 and last.isupper():
+    # A cut abbreviation goes on after its dot ("LL.B"), or is one initial ("Thomas E.");
+    # "Johann Strauss II." ends a sentence.
+    if after[:1] == "." and last.isupper() and (len(last) == 1 or after[1:2].isalnum()):
         return True
     if at == 0 and " " not in span and span.lower() in common:
         return True
@@ -250,6 +255,9 @@ def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None
     return factor
 
 
+_APPOSED = re.compile(r"\b(?:in|at|near|of)\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*,\s*$")
+
+
 def _named_place(sentence: str, span: str) -> bool:
     """A name that only looks like a demonym ("Rogenistan"): it follows a place cue
     ("lies in Rogenistan") and no noun follows it, as one would an adjective."""
@@ -258,7 +266,9 @@ def _named_place(sentence: str, span: str) -> bool:
     # An adjective is followed by its noun ("Croatian singer"); a place by a preposition,
     # a verb, punctuation or nothing ("born in Loulgri in 1872").
     follows_noun = bool(after) and after[0][:1].islower() and after[0] not in _AFTER_PLACE
-    return at >= 0 and bool(_PLACE_CUE.search(sentence[max(0, at - 30):at])) and not follows_noun
+    before = sentence[max(0, at - 30):at]
+    # "in Kirkwood, Missouri designed by ...": a name after "<Place>, " is a place too.
+    return at >= 0 and (bool(_PLACE_CUE.search(before)) and not follows_noun or bool(_APPOSED.search(before)))
 
 
 def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -318,6 +328,7 @@ _ASKED = re.compile(r"^(?:in |on |at |from |for |to |of |by )?(?:which|what)\s+(
                     r"(?:the )?(?P<noun>[a-z]+)(?:\s+of\s+(?:the\s+)?(?P<inner>[a-z]+))?")
 # Nouns that names seldom hold: "Elizabeth City" is no likelier to be the city asked for.
 _UNNAMED = frozenset("city town village place location area country nation state".split())
+_SETTLEMENTS = frozenset("city town village capital hamlet suburb neighborhood neighbourhood".split())
 _GENERIC = frozenset("name kind type term sort one part form".split())
 # "American", "Croatian", "Chinese": adjectives the name extractor takes for names.
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)$")
@@ -341,6 +352,8 @@ def _kind_factor(span: str, noun: str | None, place: str | None) -> float:
     gazetteer knows as one, is likelier; a gazetteer miss less likely."""
     if noun and noun not in _UNNAMED and re.search(rf"\b{re.escape(noun)}\b", span.lower()):
         return 3.0
+    if noun in _SETTLEMENTS and (is_country(span) or is_region(span)):
+        return 0.3  # "Which city ...?" is not answered by "China" or "Missouri"
     if place == "country":
         return 3.0 if is_country(span) else 0.5
     if place == "region":
@@ -407,7 +420,7 @@ def answer_candidates(
         title_words = content_words(p.get("title", ""))
         title_tokens = set(normalize_entity(p.get("title", "")).split())
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
-        for sentence in sentences(p["text"]):
+        for position, sentence in enumerate(sentences(p["text"])):
             s_norm = f" {normalize_entity(sentence)} "
             # A name counts when all its words are in the sentence: "Strauss" in "Johann
             # Strauss II", "Walsh" in "Raoul Walsh" (a namesake shares only some words).
@@ -421,8 +434,8 @@ def answer_candidates(
                 words = content_words(span)
                 if not key or key in q_keys or key in banned or not words or words <= q_words:
                     continue
-                if not fits(span, kind) or (kind.named and _DEMONYM.match(span)
-                                            and not is_country(span) and not _named_place(sentence, span)):
+                if not fits(span, kind) or (kind.named and _DEMONYM.match(span) and not is_country(span)
+                                            and not is_region(span) and not _named_place(sentence, span)):
                     continue
                 # Relation words ("born", "founded") say the sentence states what is asked;
                 # the question's names only say whom it is about: they weigh double.
@@ -445,6 +458,8 @@ def answer_candidates(
                         score *= 1.0 + hop_bonus
                 if names_it:
                     score *= NAMED_FACTOR
+                if position == 0 and LEAD_FACTOR != 1.0:
+                    score *= LEAD_FACTOR
                 if key in subjects and any(f" {key} " in f" {t} " for t in anchor_texts):
                     # Named by the first hop and with a passage of its own: the bridge.
                     score *= SUBJECT_FACTOR

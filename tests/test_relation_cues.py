@@ -143,3 +143,16 @@ def test_a_city_is_not_answered_by_a_country() -> None:
                    "Winter Olympics and the host of the 2026 Winter Olympics will be selected in 2019.")]
     scores = {c.text: c.score for c in answer_candidates(passages, "Which city will host the next Winter Olympics?")}
     assert scores["China"] < scores["Beijing"]
+
+
+def test_other_inflections_of_a_relation_word_echo_it() -> None:
+    # "premiering" is the "release" family's "premiered".
+    passages = [_p("p", "Prison Break", "In Canada, Prison Break was broadcast on Global. "
+                   "The series premiered in France on August 31, 2006.")]
+    assert _top(passages, "Which country premiering Prison Break?") == "France"
+
+
+def test_a_name_that_goes_on_with_its_place_gives_the_place() -> None:
+    passages = [_p("t", "Tulsa", "The Philbrook Museum of Tulsa is one of the top fine art museums.")]
+    names = [c.text for c in answer_candidates(passages, "Which city is the Philbrook Museum located in?")]
+    assert names[0] == "Tulsa"

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from agentflow.agent.answer_types import AnswerType, expected_type, fits, span_type
 from agentflow.agent.decompose import nests
-from agentflow.agent.gazetteer import is_country, is_region, place_kind
+from agentflow.agent.gazetteer import is_continent, is_country, is_region, place_kind
 from agentflow.agent.relations import families, relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
@@ -103,8 +103,12 @@ def _parts(name: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _spans(sentence: str, kind: AnswerType) -> list[str]:
+def _spans(sentence: str, kind: AnswerType, asked: Sequence[str] = ()) -> list[str]:
     out = [part for name in extract_entities(sentence) for part in _parts(name)]
+    # "The Philbrook Museum of Tulsa" for a question naming "the Philbrook Museum": the
+    # name goes on with where it is, which is what is asked.
+    out += [span[len(name) + 4:] for span in out for name in asked
+            if span.startswith(f"{name} of ") and span[len(name) + 4:][:1].isupper()]
     if kind in (AnswerType.NUMBER, AnswerType.OTHER, AnswerType.ENTITY):
         for m in _NUMBER.finditer(sentence):
             number, unit = m.group(1).rstrip(",."), m.group(2)
@@ -356,6 +360,8 @@ def _kind_factor(span: str, noun: str | None, place: str | None) -> float:
         return 0.3  # "Which city ...?" is not answered by "China" or "Missouri"
     if place == "country":
         return 3.0 if is_country(span) else 0.5
+    if place == "continent":
+        return 3.0 if is_continent(span) else 0.3
     if place == "region":
         return 3.0 if is_region(span) else 0.7
     return 1.0
@@ -387,7 +393,9 @@ def answer_candidates(
     """
     kind = kind or expected_type(question)
     q_words = content_words(question)
-    q_keys = {normalize_entity(e) for e in extract_entities(question)}
+    q_entities = extract_entities(question)
+    q_names = [e for e in q_entities if len(e.split()) >= 2]  # names that go on: "X of Tulsa"
+    q_keys = {normalize_entity(e) for e in q_entities}
     banned = {normalize_entity(x) for x in exclude if x}
     weights = _weights(question, passages)
     relation = relation_keys(outer_relation_words(question))
@@ -429,7 +437,7 @@ def answer_candidates(
             s_words = content_words(sentence) | title_words
             s_keys = relation_keys(s_words)
             s_families = families(content_words(sentence))
-            for span in _spans(sentence, kind):
+            for span in _spans(sentence, kind, q_names):
                 key = normalize_entity(span)
                 words = content_words(span)
                 if not key or key in q_keys or key in banned or not words or words <= q_words:

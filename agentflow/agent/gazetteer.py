@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-__all__ = ["is_country", "is_region", "place_kind"]
+__all__ = ["is_continent", "is_country", "is_region", "place_kind"]
 
 # Everyday names that ISO spells differently, and former states that texts still name.
 _COUNTRY_ALIASES = (
@@ -66,6 +66,15 @@ def is_country(span: str) -> bool:
     return _key(span) in _countries()
 
 
+_CONTINENTS = frozenset(("africa", "antarctica", "asia", "australia", "europe", "north america",
+                         "south america", "oceania", "australasia", "eurasia"))
+
+
+def is_continent(span: str) -> bool:
+    """True when ``span`` names a continent."""
+    return " ".join(span.lower().split()) in _CONTINENTS
+
+
 def is_region(span: str) -> bool:
     """True when ``span`` names a state, province or similar first-level region."""
     return _key(span) in _regions()
@@ -78,4 +87,6 @@ def place_kind(noun: str) -> str | None:
         return "country"
     if noun in {"state", "province", "states", "provinces"}:
         return "region"
+    if noun in {"continent", "continents"}:
+        return "continent"
     return None

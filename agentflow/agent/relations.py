@@ -27,17 +27,28 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "locate": ("located", "lies", "situated", "lie", "location", "sits", "country", "home"),
     "release": ("released", "published", "publication", "issued", "premiered", "debuted"),
     "produce": ("produced", "producer", "producers", "production", "produces"),
-    "team": ("team", "club", "played", "plays", "signed"),
+    "team": ("team", "club", "played", "plays", "signed", "goalkeeper", "footballer", "striker",
+             "midfielder", "defender"),
     "lead": ("charge", "leader", "head", "president", "governor", "minister", "ruler", "mayor"),
 }
 _CANONICAL = {word: key for key, words in _FAMILIES.items() for word in words}
 _STEMMER = Stemmer.Stemmer("english")
+# Other inflections of a family's words belong to it too: "premiering" is "premiered".
+# Not the stems that everyday nouns share ("a play", "a sign", "the head", "a home"):
+# only the words listed count for those.
+_SHARED_STEMS = frozenset("play sign head charg home offic seat song band album novel poem artist".split())
+_BY_STEM = {stem: key for key, words in _FAMILIES.items() for word in words
+            if (stem := _STEMMER.stemWord(word)) not in _SHARED_STEMS}
 
 
 @lru_cache(maxsize=1 << 15)
 def relation_key(word: str) -> str:
-    """The canonical form of a lower-case word: its family's name, else its stem."""
-    return _CANONICAL.get(word) or _STEMMER.stemWord(word)
+    """The canonical form of a lower-case word: its family's name (the word or its stem
+    listed), else its stem."""
+    if word in _CANONICAL:
+        return _CANONICAL[word]
+    stem = _STEMMER.stemWord(word)
+    return _BY_STEM.get(stem, stem)
 
 
 def relation_keys(words: set[str]) -> set[str]:
@@ -47,5 +58,5 @@ def relation_keys(words: set[str]) -> set[str]:
 
 def families(words: set[str]) -> set[str]:
     """The relation families (of the lexicon, not stems) that ``words`` name."""
-    return {_CANONICAL[w] for w in words if w in _CANONICAL}
+    return {key for key in map(relation_key, words) if key in _FAMILIES}
 

@@ -42,6 +42,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- step heads in the evidence order", "deep_research", {"step_heads": False}),
     ("- subject page counts as missing evidence", "deep_research", {"subject_page_missing": False}),
     ("- subject-page rule only for spans read on that page", "deep_research", {"subject_page_refined": False}),
+    ("- runner-up bridges retried when a step finds nothing", "deep_research", {"bridge_retries": 0}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

@@ -6,6 +6,7 @@ second hop."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -239,3 +240,51 @@ def test_a_bridge_step_carries_the_chain_on_its_best_grounded_span() -> None:
     assert decide(floor, can_search=False, critic=None) == UNANSWERABLE_V
     assert decide(floor, can_search=False, critic=None, bridge=True) == ANSWERED_V
     assert decide({"answer": ""}, can_search=False, critic=None, bridge=True) == UNANSWERABLE_V
+
+
+def _retry_ctx(retries: int = 2, trusted: bool = False) -> Any:
+    from types import SimpleNamespace
+
+    from agentflow.agent.budget import Budget
+
+    notes: list[str] = []
+    return SimpleNamespace(settings=ResearchSettings(bridge_retries=retries), budget=Budget(),
+                           trusts_reader=lambda: trusted, note=lambda *a, **k: notes.append(a[1]), notes=notes)
+
+
+def _chain() -> list[dict[str, Any]]:
+    bridge = {"id": "1", "text": "Which country premiered Glimmer Tales?", "depends_on": [], "answer": "Vostria",
+              "answer_passage": "p1", "supported": True, "about_subject": True, "subject_page": False,
+              "alternates": ["Tessel", "Larkia", "Norvane"], "alternates_stated": ["Larkia", "Norvane"],
+              "alternate_passages": {"Larkia": "p2", "Norvane": "p3", "Tessel": "p1"}}
+    final = {"id": "2", "text": "When did #1 join the Union?", "depends_on": ["1"], "resolved":
+             "When did Vostria join the Union?", "rounds": 2, "head_ids": ["h"]}
+    return [bridge, final]
+
+
+def test_an_unanswerable_step_is_tried_again_under_its_bridges_stated_runner_ups() -> None:
+    from agentflow.agent.verify import _retry_bridge
+
+    ctx, (bridge, final) = _retry_ctx(), _chain()
+    usage = {"searches": 0, "llm_calls": 0}
+    assert _retry_bridge(final, [bridge, final], ctx, usage)
+    # Only a runner-up whose own sentence stated the relation is tried ("Tessel" is not).
+    assert bridge["answer"] == "Larkia" and bridge["answer_passage"] == "p2" and bridge["supported"] is False
+    assert final["resolved"] == "When did Larkia join the Union?" and final["next_query"] == final["resolved"]
+    assert final["rounds"] == ctx.settings.max_rounds - 1 and final["retrying"]
+    assert _retry_bridge(final, [bridge, final], ctx, usage) and bridge["answer"] == "Norvane"
+    # No runner-up left (at most ``bridge_retries``): the first bridge comes back.
+    assert not _retry_bridge(final, [bridge, final], ctx, usage)
+    assert bridge["answer"] == "Vostria" and bridge["supported"] is True and bridge["answer_passage"] == "p1"
+    assert final["resolved"] == "When did Vostria join the Union?" and final["head_ids"] == ["h"]
+    assert ctx.notes == ["bridge_retry", "bridge_retry"]
+
+
+def test_a_trusted_reader_or_a_step_without_a_bridge_is_not_retried() -> None:
+    from agentflow.agent.verify import _retry_bridge
+
+    bridge, final = _chain()
+    assert not _retry_bridge(final, [bridge, final], _retry_ctx(trusted=True), {"searches": 0})
+    assert not _retry_bridge(final, [bridge, final], _retry_ctx(retries=0), {"searches": 0})
+    assert not _retry_bridge(bridge, [bridge, final], _retry_ctx(), {"searches": 0})
+    assert bridge["answer"] == "Vostria"

@@ -256,6 +256,8 @@ def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None
     if kind == AnswerType.PERSON and (is_country(span) or is_region(span)
                                       or (span.isupper() and len(span) <= 6)):
         factor *= PLACE_AS_PERSON  # a country, or an acronym ("JEEMA", "NCP"): an organisation
+    elif kind == AnswerType.PLACE and span.isupper() and len(span) <= 6 and not (is_country(span) or is_region(span)):
+        factor *= PLACE_AS_PERSON  # "IOC", "NATO": an organisation, not the place asked
     return factor
 
 

@@ -67,6 +67,10 @@ class ResearchSettings(BaseModel):
     question_bridges: bool = True
     #: A step that depends on earlier ones is also searched with their runner-up answers.
     alternate_searches: int = 2
+    #: A step that ends unanswerable under an untrusted reader's bridge is tried again with
+    #: that bridge's runner-up answers (up to this many), one search round each; a runner-up
+    #: replaces the bridge only when the step's answer is then stated about it.
+    bridge_retries: int = 2
     #: The model picks among typed candidate spans. False: nobody picks (the floor must be
     #: supported). None: only a trusted model; for an untrusted (small) one the best-scored
     #: candidate stands as the pick. On the development sample None kept F1 (0.139 vs

@@ -54,24 +54,8 @@ _OBJECT_RELATIVE_END = re.compile(
 # A passive clause followed by the outer verb: "where X is located become part of ...",
 # "where X was born is located", "where X is located named after".
 _PASSIVE_RELATIVE_END = re.compile(
-    r"(?P<clause>(?:#\d+|(?:the\s+(?:[a-z]+\s+){0,2})?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+"
-    r"(?:is|was|are|were|will\s+be|has\s+been|have\s+been|had\s+been)\s+"
-    r"[a-z]+(?:ed|en|wn|orn|ght|ld))\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or)\b)[a-z]+")
-# A copula clause followed by the outer verb: "in which X is a citizen become part of ...".
-_COPULA_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+"
-    r"(?:a|an|the)\s+[a-z]+)\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or)\b)[a-z]+")
-# "the state whose official sport is jousting": the clause ends at its value.
-_WHOSE = re.compile(rf"\bthe\s+{_NOUN}\s+whose\s+(?P<attr>(?:{_STOP}[a-z][\w'-]*\s+){{1,3}})"
-                    r"(?P<verb>is|was|are|were)\s+(?P<value>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*|[a-z][\w'-]*)")
-# "the continent with the lowest average temperature": a superlative names one thing.
-_SUPERLATIVE = re.compile(rf"\bthe\s+{_NOUN}\s+with\s+the\s+(?P<rest>(?:most|least|[a-z]{{2,}}est)"
-                          rf"(?:\s+{_STOP}[a-z][\w'-]*){{1,3}})")
-_BY_PROPERTY = re.compile(r"\bwhose\b|\bhas the (?:most|least|[a-z]{2,}est)\b")
-# Words ending in "est" that are not superlatives.
-_NOT_SUPERLATIVE = frozenset("west forest interest contest protest request harvest guest quest "
-                             "chest crest honest modest earnest manifest suggest invest digest "
-                             "arrest conquest".split())
+    r"[a-z]+(?:ed|en|wn|orn|ght))\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or)\b)[a-z]+")
 # A participle phrase: "the person married to X", "the film directed by X".
 _PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+(?:ed|en|wn|orn))\s+"
                          r"(?P<prep>to|by|in|at|from|with|for|on)\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
@@ -103,8 +87,7 @@ _MAX_STEPS = 4
 # Heads of the noun phrases a bare relative clause or a participle peels as a hop.
 _HOP_NOUNS = _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS
 # Nouns of several words that the noun pattern cannot hold ("of" ends it).
-_COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace", "birth place": "birthplace",
-              "city of birth": "birthplace", "town of birth": "birthplace"}
+_COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace"}
 _GENERIC_PEOPLE = frozenset("person man woman one people individual".split())
 
 
@@ -114,7 +97,7 @@ def _names(text: str) -> list[str]:
 
 def _leading_name(text: str) -> str | None:
     """The name (or ``#k`` reference) that ``text`` starts with, if any."""
-    m = re.match(r"#\d+|\"[^\"]+\"|“[^”]+”", text)
+    m = re.match(r"#\d+", text)
     if m:
         return m.group(0)
     names = _names(text)
@@ -137,11 +120,6 @@ def _ask(noun: str, body: str) -> str:
     """A question asking for "the <noun> <body>", worded so its answer type reads right."""
     head = noun.split()[-1]
     head = head[:-1] if head.endswith("s") and head[:-1] in _PERSON_NOUNS | _PLACE_NOUNS else head
-    if body.startswith("with the "):
-        # "the continent with the lowest average temperature": "Which continent has ...?"
-        has = f"has {body[5:]}"
-        return (f"Who {has}?" if head in _PERSON_NOUNS else f"Which {noun} {has}?"
-                if head in _PLACE_NOUNS | _ORG_NOUNS else f"What {noun} {has}?")
     if noun in _GENERIC_PEOPLE and body.startswith("who "):
         # "the person who wrote X" asks "Who wrote X?": its relation is the verb.
         return f"Who {body[4:]}?"
@@ -162,15 +140,6 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
         found.append((m.start(), m.end(), _ask(noun, f"of {owner}")))
     for start in [m.start() for m in re.finditer(r"\bthe\s", text)]:
         tail = text[start:]
-        whose = _WHOSE.match(tail)
-        if whose:
-            body = f"whose {whose.group('attr')}{whose.group('verb')} {whose.group('value')}"
-            found.append((start, start + whose.end(), _ask(whose.group("noun"), body)))
-            continue
-        best = _SUPERLATIVE.match(tail)
-        if best and best.group("rest").split()[0] not in _NOT_SUPERLATIVE:
-            found.append((start, start + best.end(), _ask(best.group("noun"), f"with the {best.group('rest')}")))
-            continue
         rel = _RELATIVE.match(tail)
         if rel and (REF.search(rel.group("rest")) or _names(rel.group("rest"))):
             body = rel.group("rest")
@@ -184,8 +153,7 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
             else:
                 # "where #1 studied is based": the clause ends at its own verb when the
                 # outer clause's verb follows it.
-                verb = (_OBJECT_RELATIVE_END.match(body) or _PASSIVE_RELATIVE_END.match(body)
-                        or _COPULA_RELATIVE_END.match(body))
+                verb = _OBJECT_RELATIVE_END.match(body) or _PASSIVE_RELATIVE_END.match(body)
                 if verb:
                     body = body[: verb.end("clause")]
             end = start + rel.start("rest") + len(body)
@@ -232,8 +200,6 @@ def clause_plan(question: str, max_steps: int = _MAX_STEPS) -> Plan | None:
     text = re.sub(r"^The\s", "the ", text)
     for compound, noun in _COMPOUNDS.items():
         text = re.sub(rf"\b{compound}\b", noun, text)
-    # "the airport in birth place of X": the compound stands as a noun phrase.
-    text = re.sub(r"\b(in|at|from|of|to|near) (birthplace|deathplace)\b", r"\1 the \2", text)
     steps: list[PlannedStep] = []
     while len(steps) < max_steps - 1:
         inner = _innermost(text)
@@ -244,9 +210,7 @@ def clause_plan(question: str, max_steps: int = _MAX_STEPS) -> Plan | None:
         # Peeling must leave a question that still asks something of its own.
         if not (content_words(REF.sub(" ", rest)) - _WH_ONLY):
             break
-        # A step must name what it is about; a "whose" or superlative phrase picks its
-        # thing out by a stated property instead ("the state whose official sport is ...").
-        if not (_names(sub) or REF.search(sub) or _BY_PROPERTY.search(sub)):
+        if not (_names(sub) or REF.search(sub)):
             break
         steps.append(PlannedStep(question=sub, depends_on=sorted({int(k) for k in REF.findall(sub)})))
         text = rest

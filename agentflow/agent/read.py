@@ -209,7 +209,11 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                                                  refined=ctx.settings.subject_page_refined),
                     "other_relation": bool(chosen and chosen.other_relation),
                     "passage_id": chosen.passage_id if chosen else None,
-                    "candidates": [c.text for c in candidates], "fact_ids": fact_ids,
+                    "candidates": [c.text for c in candidates],
+                    "candidate_passages": {c.text: c.passage_id for c in candidates},
+                    "candidate_support": {c.text: bool((c.relation_hits > 0 or c.names_all)
+                                                       and c.about_subject is not False) for c in candidates},
+                    "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},
         "usage": usage,
         **save_memory(graph, state, ctx, node="read", sub_question=sq["id"]),

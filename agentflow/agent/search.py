@@ -133,6 +133,8 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     question_hits: list[str] = list(state.get("question_hits") or [])
     # (query, weight, kind): see HOP_WEIGHT.
     question = state["question"].strip()
+    # A step searched anew under a runner-up bridge (verify._retry_bridge) is a first search.
+    fresh_step = sq["rounds"] == 0 or bool(sq.get("retrying"))
     todo: list[tuple[str, float, str]] = [
         (q, HOP_WEIGHT if sq["rounds"] == 0 and q.strip() != question else GUESS_WEIGHT, "query")
         for q in queries]
@@ -161,7 +163,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             # A step's own best passages are read even when an earlier step retrieved
             # them ("When was #1 born?" is answered by the passage that named #1).
             per_query.append(data[:2] + [h for h in new if h not in data[:2]]
-                             if kind == "query" and not per_query and sq["rounds"] == 0 else new)
+                             if kind == "query" and not per_query and fresh_step else new)
             retrieved.extend(h.id for h in hits)
             # The question's own head leads the evidence outright; its later passages
             # vote as if ranked from just below that head.
@@ -183,7 +185,7 @@ def search(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                                 for b in _bridge_queries(sq, hits, ctx, sub_questions, text=question))
             if kind == "query" and not first_hits:
                 first_hits = hits
-                if sq["rounds"] == 0 and query.strip() != question:
+                if fresh_step and query.strip() != question:
                     sq["head_ids"] = [h.id for h in hits[:STEP_HEAD]]
                 if sq["rounds"] == 0:
                     todo.extend((b, HOP_WEIGHT, "bridge") for b in _bridge_queries(sq, hits, ctx, sub_questions))

@@ -21,10 +21,11 @@ from agentflow.agent.context import RunContext
 from agentflow.agent.live import context_of
 from agentflow.agent.memory_io import load_memory, save_memory
 from agentflow.agent.schemas import Verdict
-from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState, final_steps
+from agentflow.agent.state import ANSWERED, UNANSWERABLE, ResearchState, final_steps, resolve_text
 from agentflow.agent.steps import traced
 
 ANSWERED_V, AGAIN, UNANSWERABLE_V = "answered", "search_again", "unanswerable"
+RETRY = "retry_bridge"  # searched again under a runner-up bridge (:func:`_retry_bridge`)
 
 
 def decide(reading: dict[str, Any], *, can_search: bool, critic: str | None,
@@ -69,6 +70,43 @@ def _evidence_missing(reading: dict[str, Any], *, subject_page: bool = True) -> 
         not reading.get("supported") and bool(reading.get("other_relation")))
 
 
+_BRIDGE_FIELDS = ("answer", "answer_passage", "supported", "about_subject", "subject_page")
+
+
+def _retry_bridge(sq: dict[str, Any], sub_questions: list[dict[str, Any]], ctx: RunContext,
+                  usage: dict[str, Any]) -> bool:
+    """Try the step again with its bridge's next runner-up answer (a beam over the chain,
+    checked by the next hop): the step it depends on takes the runner-up, the step is
+    resolved anew and searched once more. False when there is none left to try (the
+    bridge is then restored)."""
+    by_id = {s["id"]: s for s in sub_questions}
+    dep = by_id.get(sq["depends_on"][-1]) if sq["depends_on"] else None
+    if dep is None or ctx.trusts_reader() or ctx.settings.bridge_retries <= 0:
+        return False
+    original = sq.get("retry_from") or {k: dep.get(k) for k in _BRIDGE_FIELDS}
+    tried = [original["answer"], *(sq.get("retried") or [])]
+    alternate = next((a for a in dep.get("alternates_stated") or [] if a not in tried), None)
+    if alternate is None or len(tried) > ctx.settings.bridge_retries or not search_budget_left(usage, ctx.budget):
+        if sq.get("retrying"):
+            dep.update(original)  # no runner-up is stated about: the chain stays as it was
+            sq["retrying"] = False
+            sq["resolved"] = resolve_text(sq, sub_questions)
+            sq["head_ids"] = sq.get("retry_heads", sq.get("head_ids"))
+        return False
+    sq["retry_from"] = original
+    sq.setdefault("retry_heads", sq.get("head_ids") or [])
+    sq["retried"] = tried[1:] + [alternate]
+    dep.update(answer=alternate, answer_passage=(dep.get("alternate_passages") or {}).get(alternate),
+               supported=False)
+    sq["retrying"] = True
+    sq["resolved"] = resolve_text(sq, sub_questions)
+    sq["next_query"], sq["best_reading"], sq["rounds"] = sq["resolved"], None, ctx.settings.max_rounds - 1
+    ctx.note("verify", "bridge_retry", f"{sq['text']!r} found nothing stated about {original['answer']!r}: "
+             f"trying the runner-up {alternate!r}", sub_question=sq["id"], bridge=dep["id"],
+             replaced=original["answer"], alternate=alternate)
+    return True
+
+
 def _strength(reading: dict[str, Any]) -> tuple[bool, bool]:
     """How much a reading is worth: supported first, then the reader's pick over the floor."""
     return (bool(reading.get("supported")), _stands(reading))
@@ -109,7 +147,11 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)
-    if decision != AGAIN:
+    if decision == UNANSWERABLE_V or (decision == ANSWERED_V and sq.get("retrying") and not reading.get("supported")):
+        # Nothing stated about this bridge (or the runner-up tried): the next runner-up,
+        # else the step is unanswerable under the bridge it started with.
+        decision = RETRY if _retry_bridge(sq, sub_questions, ctx, usage) else UNANSWERABLE_V
+    if decision not in (AGAIN, RETRY):
         # Whether its sentence states what was asked about whom it was asked, and whether
         # the evidence names that subject at all: a chain is only as good as its links
         # (agentflow.agent.answer.broken_link, evidence_missing).
@@ -130,7 +172,15 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         # The runner-up spans: a later step that depends on this one also searches with
         # them, so one wrong pick by a weak reader does not take the chain off course.
         sq["alternates"] = [c for c in reading.get("candidates") or [] if c != answer][:3]
-    else:
+        sq["alternate_passages"] = {c: (reading.get("candidate_passages") or {}).get(c) for c in sq["alternates"]}
+        # Runner-ups whose own sentence states the relation asked: the only ones a retry tries.
+        sq["alternates_stated"] = [c for c in sq["alternates"] if (reading.get("candidate_support") or {}).get(c)]
+        if sq.get("retrying"):
+            sq["retrying"] = False
+            next(s for s in sub_questions if s["id"] == sq["depends_on"][-1])["supported"] = True
+            ctx.note("verify", "bridge_replaced", f"{sq['retry_from']['answer']!r} replaced by a runner-up: "
+                     f"{sq['resolved']!r} is answered by a sentence about it", sub_question=sq["id"])
+    elif decision == UNANSWERABLE_V:
         sq["status"] = UNANSWERABLE
     graph = load_memory(state, ctx)
     if decision == ANSWERED_V:

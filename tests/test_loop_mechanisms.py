@@ -288,3 +288,40 @@ def test_a_trusted_reader_or_a_step_without_a_bridge_is_not_retried() -> None:
     assert not _retry_bridge(final, [bridge, final], _retry_ctx(retries=0), {"searches": 0})
     assert not _retry_bridge(bridge, [bridge, final], _retry_ctx(), {"searches": 0})
     assert bridge["answer"] == "Vostria"
+
+
+FOUNDERS = [
+    {"id": "mill", "title": "Zarn Mill",
+     "text": "Zarn Mill is a flour mill on the river Lune. Zarn Mill was founded by Olla Brest and Ivo Tamsk."},
+    {"id": "olla", "title": "Olla Brest", "text": "Olla Brest was a miller and a painter of river scenes."},
+    {"id": "ivo", "title": "Ivo Tamsk", "text": "Ivo Tamsk was born in 1841 in Ostrelle. He ran the mill for forty years."},
+    {"id": "velda", "title": "Velda College", "text": "Velda College is a technical college in Pellack, founded in 1850."},
+]
+
+
+@pytest.mark.parametrize("retries", [2, 0], ids=["retried", "not-retried"])
+def test_a_bridge_whose_next_hop_finds_nothing_gives_way_to_a_stated_runner_up(
+        tmp_path: Path, retries: int) -> None:
+    """Two founders are stated; the floor picks the first, whose page says nothing of a
+    birth. The runner-up's page does: with retries the run answers from it and cites the
+    chain; without, it refuses (the evidence about its bridge is missing)."""
+    import json
+
+    from agentflow.store.corpus import CorpusStore
+    from agentflow.store.ingest import ingest
+
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in FOUNDERS) + "\n", encoding="utf-8")
+    ingest([tmp_path / "c.jsonl"], CorpusStore(tmp_path / "store", embedder="hash"), progress=False)
+    llm = ScriptedLLM(name="none")
+    llm.small = True  # type: ignore[attr-defined]
+    result = Agent(tmp_path / "store", llm=llm, embedder="hash", settings=ResearchSettings(
+        plan_llm=False, critic_llm=False, bridge_retries=retries)).ask("When was the founder of Zarn Mill born?")
+    notes = [n["kind"] for n in read_trajectory(result.trajectory).of_type("note")]
+    if retries:
+        assert (result.status, result.answer) == ("answered", "1841")
+        assert [s.get("answer") for s in result.sub_questions] == ["Ivo Tamsk", "1841"]
+        assert [c["id"] for c in result.citations][:2] == ["mill", "ivo"]
+        assert "bridge_retry" in notes and "bridge_replaced" in notes
+    else:
+        assert result.status == "refused" and "bridge_retry" not in notes
+        assert result.sub_questions[0]["answer"] == "Olla Brest"

@@ -147,6 +147,7 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     bridge = any(sq["id"] in s["depends_on"] for s in sub_questions)
     decision = decide(reading, can_search=can_search,
                       critic=llm_verdict.verdict if llm_verdict else None, final=final, bridge=bridge)
+    replaced: dict[str, Any] | None = None  # the bridge a runner-up replaced, once it stands
     if decision == UNANSWERABLE_V or (decision == ANSWERED_V and sq.get("retrying") and not reading.get("supported")):
         # Nothing stated about this bridge (or the runner-up tried): the next runner-up,
         # else the step is unanswerable under the bridge it started with.
@@ -177,7 +178,8 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         sq["alternates_stated"] = [c for c in sq["alternates"] if (reading.get("candidate_support") or {}).get(c)]
         if sq.get("retrying"):
             sq["retrying"] = False
-            next(s for s in sub_questions if s["id"] == sq["depends_on"][-1])["supported"] = True
+            replaced = next(s for s in sub_questions if s["id"] == sq["depends_on"][-1])
+            replaced["supported"] = True
             ctx.note("verify", "bridge_replaced", f"{sq['retry_from']['answer']!r} replaced by a runner-up: "
                      f"{sq['resolved']!r} is answered by a sentence about it", sub_question=sq["id"])
     elif decision == UNANSWERABLE_V:
@@ -185,6 +187,8 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     graph = load_memory(state, ctx)
     if decision == ANSWERED_V:
         graph.set_answer(sq["mem_id"], answer)
+        if replaced is not None:
+            graph.set_answer(replaced["mem_id"], replaced["answer"])  # the runner-up stands
     ctx.progress(type="verify", node="verify", sub_question=sq["resolved"] or sq["text"],
                  verdict=decision, answer=answer if decision == ANSWERED_V else None,
                  llm_verdict=llm_verdict.verdict if llm_verdict else None)

@@ -255,8 +255,7 @@ def _retry_ctx(retries: int = 2, trusted: bool = False) -> Any:
 def _chain() -> list[dict[str, Any]]:
     bridge = {"id": "1", "text": "Which country premiered Glimmer Tales?", "depends_on": [], "answer": "Vostria",
               "answer_passage": "p1", "supported": True, "about_subject": True, "subject_page": False,
-              "alternates": ["Tessel", "Larkia", "Norvane"], "alternates_stated": ["Larkia", "Norvane"],
-              "alternate_passages": {"Larkia": "p2", "Norvane": "p3", "Tessel": "p1"}}
+              "alternates": ["Tessel", "Larkia", "Norvane"], "stated_alternates": {"Larkia": "p2", "Norvane": "p3"}}
     final = {"id": "2", "text": "When did #1 join the Union?", "depends_on": ["1"], "resolved":
              "When did Vostria join the Union?", "rounds": 2, "head_ids": ["h"]}
     return [bridge, final]

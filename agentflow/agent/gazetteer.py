@@ -72,7 +72,7 @@ _CONTINENTS = frozenset(("africa", "antarctica", "asia", "australia", "europe", 
 
 def is_continent(span: str) -> bool:
     """True when ``span`` names a continent."""
-    return " ".join(span.lower().split()) in _CONTINENTS
+    return _key(span) in _CONTINENTS
 
 
 def is_region(span: str) -> bool:

@@ -66,6 +66,12 @@ def subject_page(question: str, passages: list[dict[str, Any]], chosen: Candidat
     return chosen.passage_id in pages or chosen.about_subject is False
 
 
+def _states_it(candidate: Candidate) -> bool:
+    """Whether a candidate's sentence states what is asked (echoes its relation, or names
+    every entity the question names) about whom it is asked (not about a namesake)."""
+    return (candidate.relation_hits > 0 or candidate.names_all) and candidate.about_subject is not False
+
+
 def _in_passages(answer: str, passages: list[dict[str, Any]]) -> str | None:
     """The id of the first shown passage containing ``answer`` as a phrase."""
     norm = normalize_answer(answer)
@@ -202,17 +208,16 @@ def read(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                     # Supported: the sentence states what is asked (echoes its relation, or
                     # names every entity the question names), about whom it is asked (a
                     # one-hop step naming its subject: not about a namesake).
-                    "supported": bool(chosen and (chosen.relation_hits > 0 or chosen.names_all)
-                                      and chosen.about_subject is not False),
+                    "supported": chosen is not None and _states_it(chosen),
                     "about_subject": chosen.about_subject if chosen else None,
                     "subject_page": subject_page(question, passages, chosen,
                                                  refined=ctx.settings.subject_page_refined),
                     "other_relation": bool(chosen and chosen.other_relation),
                     "passage_id": chosen.passage_id if chosen else None,
                     "candidates": [c.text for c in candidates],
-                    "candidate_passages": {c.text: c.passage_id for c in candidates},
-                    "candidate_support": {c.text: bool((c.relation_hits > 0 or c.names_all)
-                                                       and c.about_subject is not False) for c in candidates},
+                    # The candidates whose sentence states what is asked, and where: the
+                    # runner-ups a retry may put in a bridge's place (verify._retry_bridge).
+                    "stated": {c.text: c.passage_id for c in candidates if _states_it(c)},
                     "fact_ids": fact_ids,
                     "facts": [c for _, c in facts]},
         "usage": usage,

@@ -9,12 +9,12 @@ and a revision number (:mod:`agentflow.agent.memory_store`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Annotated, Any
 
 from typing_extensions import TypedDict
 
 from agentflow.agent.schemas import Plan, PlannedStep
+from agentflow.memory.entities import fold_accents
 
 REF = re.compile(r"#(\d+)")
 
@@ -208,6 +208,5 @@ _WORD = re.compile(r"[A-Za-z0-9]+")
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` minus stop words and ``#k`` references, accents
     folded ("Tekezé" and "Tekeze" are one word, as in the entity graph's keys)."""
-    if not text.isascii():
-        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return {w for w in (m.group(0).lower() for m in _WORD.finditer(REF.sub(" ", text))) if w not in _STOP}
+    words = (m.group(0).lower() for m in _WORD.finditer(REF.sub(" ", fold_accents(text))))
+    return {w for w in words if w not in _STOP}

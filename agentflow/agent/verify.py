@@ -70,7 +70,8 @@ def _evidence_missing(reading: dict[str, Any], *, subject_page: bool = True) -> 
         not reading.get("supported") and bool(reading.get("other_relation")))
 
 
-_BRIDGE_FIELDS = ("answer", "answer_passage", "supported", "about_subject", "subject_page")
+#: What a retry changes in the bridge step, and restores when no runner-up stands.
+_BRIDGE_FIELDS = ("answer", "answer_passage", "supported")
 
 
 def _retry_bridge(sq: dict[str, Any], sub_questions: list[dict[str, Any]], ctx: RunContext,
@@ -85,7 +86,8 @@ def _retry_bridge(sq: dict[str, Any], sub_questions: list[dict[str, Any]], ctx: 
         return False
     original = sq.get("retry_from") or {k: dep.get(k) for k in _BRIDGE_FIELDS}
     tried = [original["answer"], *(sq.get("retried") or [])]
-    alternate = next((a for a in dep.get("alternates_stated") or [] if a not in tried), None)
+    stated = dep.get("stated_alternates") or {}
+    alternate = next((a for a in stated if a not in tried), None)
     if alternate is None or len(tried) > ctx.settings.bridge_retries or not search_budget_left(usage, ctx.budget):
         if sq.get("retrying"):
             dep.update(original)  # no runner-up is stated about: the chain stays as it was
@@ -96,8 +98,7 @@ def _retry_bridge(sq: dict[str, Any], sub_questions: list[dict[str, Any]], ctx: 
     sq["retry_from"] = original
     sq.setdefault("retry_heads", sq.get("head_ids") or [])
     sq["retried"] = tried[1:] + [alternate]
-    dep.update(answer=alternate, answer_passage=(dep.get("alternate_passages") or {}).get(alternate),
-               supported=False)
+    dep.update(answer=alternate, answer_passage=stated[alternate], supported=False)
     sq["retrying"] = True
     sq["resolved"] = resolve_text(sq, sub_questions)
     sq["next_query"], sq["best_reading"], sq["rounds"] = sq["resolved"], None, ctx.settings.max_rounds - 1
@@ -173,9 +174,10 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         # The runner-up spans: a later step that depends on this one also searches with
         # them, so one wrong pick by a weak reader does not take the chain off course.
         sq["alternates"] = [c for c in reading.get("candidates") or [] if c != answer][:3]
-        sq["alternate_passages"] = {c: (reading.get("candidate_passages") or {}).get(c) for c in sq["alternates"]}
-        # Runner-ups whose own sentence states the relation asked: the only ones a retry tries.
-        sq["alternates_stated"] = [c for c in sq["alternates"] if (reading.get("candidate_support") or {}).get(c)]
+        # Runner-ups whose own sentence states the relation asked (and their passages):
+        # the only ones a retry tries.
+        sq["stated_alternates"] = {c: pid for c, pid in (reading.get("stated") or {}).items()
+                                   if c in sq["alternates"]}
         if sq.get("retrying"):
             sq["retrying"] = False
             replaced = next(s for s in sub_questions if s["id"] == sq["depends_on"][-1])

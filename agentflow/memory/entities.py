@@ -93,15 +93,18 @@ _NON_ALNUM = re.compile(r"[^\w]+|_+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 
 
+def fold_accents(text: str) -> str:
+    """``text`` without combining accents ("Tekezé" -> "Tekeze")."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 @lru_cache(maxsize=1 << 16)
 def normalize_entity(name: str) -> str:
     """The entity node key for ``name``: casefolded, accents and punctuation removed,
     leading articles and possessives dropped, spaces collapsed ("The U.S.'s" -> "us")."""
-    text = name
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _POSSESSIVE.sub("", text.casefold())
+    text = _POSSESSIVE.sub("", fold_accents(name).casefold())
     # Dots and apostrophes vanish ("U.S." -> "us", "O'Brien" -> "obrien"); other
     # punctuation separates words ("Jean-Paul" -> "jean paul").
     text = _NON_ALNUM.sub(" ", _DROP.sub("", text)).strip()

@@ -179,3 +179,28 @@ def test_eval_run_on_a_second_folder_attached_to_the_collection(chroma_url: str,
     again = cli(*args, home=tmp_path)  # no flags: the eval folder and the store folder say where
     assert again.returncode == 0, again.stderr
     assert (json.loads(again.stdout)["already_done"], json.loads(again.stdout)["chroma_url"]) == (len(questions), chroma_url)
+
+
+def test_delta_segments_on_a_chroma_server(chroma_url: str, tmp_path: Path, loopback: None,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deltas on a shared collection: a second folder's searches see the passages a first
+    folder added to a delta, and still after that folder compacts them into the base."""
+    from agentflow.evals.world import generate_world
+    from agentflow.store import segments as seg
+
+    monkeypatch.setattr(seg, "DELTA_FROM", 30)
+    monkeypatch.setattr(seg, "REGISTRY_TTL", 0.0)
+    passages = generate_world(n_docs=60, n_questions=1, seed=3).corpus[:50]
+    writer = CorpusStore(tmp_path / "w", embedder="hash", chroma_url=chroma_url,
+                         collection="segmented")
+    writer.add(passages[:40])
+    reader = CorpusStore.open_existing(tmp_path / "r", chroma_url=chroma_url,
+                                       collection="segmented")
+    writer.add(passages[40:])
+    assert [n for _, n in writer.segments()] == [40, 10]
+    late = passages[45]
+    for store in (reader, writer):
+        assert store.search(late.text, k=1, mode="dense")[0].id == late.id
+    assert writer.compact() == 10
+    assert reader.segments() == [("segmented", 50)]
+    assert reader.search(late.text, k=1, mode="hybrid")[0].id == late.id

@@ -245,8 +245,8 @@ def test_collection_name_is_checked_and_search_is_near_exact(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match="collection name"):
         CorpusStore(tmp_path / "s", embedder="hash", collection="a b")
     s = CorpusStore(tmp_path / "t", embedder="hash", collection="my_corpus")
-    assert s._chroma.collection.configuration["hnsw"]["space"] == "cosine"
-    assert s._chroma.collection.configuration["hnsw"]["ef_search"] >= 500
+    assert s._chroma.base.collection.configuration["hnsw"]["space"] == "cosine"
+    assert s._chroma.base.collection.configuration["hnsw"]["ef_search"] >= 500
 
 
 def test_opening_with_another_collection_name_is_a_mismatch(store: CorpusStore) -> None:

@@ -128,7 +128,38 @@ def search_cmd(
         out.print(table)
 
 
+@cli_errors
+def compact_cmd(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help=CHROMA_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
+) -> None:
+    """Fold the store's newer segments into its base collection.
+
+    Ingestion into a big store adds to small delta collections (fast to add to; searches
+    ask every segment). Compacting copies them into the base, whose add cost grows with
+    its size: run it when nothing else is ingesting (searches may go on meanwhile).
+    """
+    import time
+
+    corpus = _open_store(store, chroma_url, None, must_exist=True)
+    before = corpus.segments()
+    started = time.perf_counter()
+    moved = corpus.compact()
+    summary = {"moved": moved, "deltas_before": len(before) - 1,
+               "passages": corpus.count(), "seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"[bold]compacted[/] {_count(summary['deltas_before'], 'delta segment')} into the base: "
+        f"{moved} passages moved, {summary['passages']} in the store, "
+        f"{summary['seconds']:.1f}s  ([dim]{corpus.path}[/])"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Attach the corpus commands to the main app."""
     app.command("ingest", cls=HelpfulCommand)(ingest_cmd)
     app.command("search", cls=HelpfulCommand)(search_cmd)
+    app.command("compact", cls=HelpfulCommand)(compact_cmd)

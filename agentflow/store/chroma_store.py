@@ -48,18 +48,25 @@ def _connect(path: Path | None, chroma_url: str | None) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+def check_name(name: str) -> None:
+    """Raise ``ConfigError`` for a name Chroma would refuse, before anything is created."""
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"bad collection name {name!r}: use 3 to 512 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit"
+        )
+
+
 class ChromaCollection:
     """One Chroma collection of passages (cosine space), local on disk or behind a server."""
 
     def __init__(
-        self, name: str, *, path: Path | None = None, chroma_url: str | None = None
+        self, name: str, *, path: Path | None = None, chroma_url: str | None = None,
+        client: Any = None,
     ) -> None:
-        if not _NAME.fullmatch(name):
-            raise ConfigError(
-                f"bad collection name {name!r}: use 3 to 512 letters, digits, '.', '_' or '-', "
-                "starting and ending with a letter or digit"
-            )
-        self.client = _connect(path, chroma_url)
+        check_name(name)
+        self.name = name
+        self.client = client if client is not None else _connect(path, chroma_url)
         self.collection = self.client.get_or_create_collection(
             name,
             embedding_function=None,
@@ -144,15 +151,39 @@ class ChromaCollection:
                 return ids
             ids.extend(page)
 
-    def metadata(self) -> dict[str, Any]:
-        """The collection's own metadata (where a shared collection records how it was built)."""
+    def metadata(self, *, fresh: bool = False) -> dict[str, Any]:
+        """The collection's own metadata (where a shared collection records how it was built
+        and which segments it has). ``fresh`` reads it again from the database or server
+        (another client may have changed it); otherwise the copy read when it was opened."""
+        if fresh:
+            self.collection = self.client.get_collection(self.name)
         return dict(self.collection.metadata or {})
 
     def set_metadata(self, values: dict[str, str | int | float | bool]) -> None:
-        """Merge ``values`` into the collection's metadata."""
-        merged = {**self.metadata(), **values}
+        """Merge ``values`` into the collection's metadata as it is now."""
+        merged = {**self.metadata(fresh=True), **values}
         merged.pop("hnsw:space", None)  # part of the configuration, which cannot change
         self.collection.modify(metadata=merged)
+
+    def iter_rows(self, page: int = PAGE_SIZE) -> Iterator[tuple[list[str], np.ndarray, list[str],
+                                                             list[dict[str, Any]]]]:
+        """Every row with its vector, a page at a time: ``(ids, vectors, documents,
+        metadatas)`` (for copying a collection into another)."""
+        offset = 0
+        while True:
+            result = self.collection.get(
+                limit=page, offset=offset, include=["embeddings", "documents", "metadatas"]
+            )
+            if not result["ids"]:
+                return
+            yield (list(result["ids"]), np.asarray(result["embeddings"], dtype=np.float32),
+                   [d or "" for d in result["documents"]],
+                   [dict(m or {}) for m in result["metadatas"]])
+            offset += len(result["ids"])
+
+    def delete_collection(self) -> None:
+        """Drop the whole collection (a segment merged into another)."""
+        self.client.delete_collection(self.name)
 
     def iter_all(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every ``(id, document, metadata)`` in the collection, fetched page by page."""

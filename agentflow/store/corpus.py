@@ -42,6 +42,7 @@ from agentflow.store.bm25_index import KIND as BM25_KIND
 from agentflow.store.bm25_index import VERSION as BM25_VERSION
 from agentflow.store.bm25_index import BM25Index
 from agentflow.store.chroma_store import ChromaCollection
+from agentflow.store.segments import SegmentedCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
 from agentflow.store.side_index import COUNT_TTL, SideIndex
 from agentflow.store.titles import TitleRule
@@ -142,7 +143,7 @@ class CorpusStore:
         chroma_url = self._check_chroma_url(chroma_url)
         self.collection = collection
         self.chroma_url = chroma_url
-        self._chroma = ChromaCollection(
+        self._chroma = SegmentedCollection(
             collection, path=None if chroma_url else self.path / "chroma", chroma_url=chroma_url
         )
         if self.manifest is None and chroma_url:
@@ -291,13 +292,27 @@ class CorpusStore:
         new = [p for doc_id, p in unique.items() if doc_id not in present]
         skipped = len(passages) - len(new)
         if new:
-            self._embed_and_add(new, progress=progress)
+            self._embed_and_add(new, self._chroma.target(len(new)), progress=progress)
         # One count for the whole ingestion (the side indexes' check and the manifest):
         # Chroma's count costs time proportional to the collection.
         self._count_cache = (time.monotonic(), self.count())
         self.update_indexes(new)
         self._write_manifest()
+        # After the new passages are searchable: an interrupted merge loses nothing.
+        self._chroma.merge_small_deltas()
         return AddResult(added=len(new), skipped=skipped)
+
+    def segments(self) -> list[tuple[str, int]]:
+        """``(collection name, passages)`` of the base and each delta segment."""
+        return [(s.name, s.count()) for s in self._chroma.segments]
+
+    def compact(self) -> int:
+        """Fold the collection's delta segments into its base (see
+        :mod:`agentflow.store.segments`); returns how many passages were moved. Searches
+        and side indexes are unaffected (the same passages, by id)."""
+        moved = self._chroma.compact()
+        self._count_cache = None
+        return moved
 
     def update_indexes(self, passages: Sequence[Passage] = ()) -> None:
         """Append ``passages`` (just added to Chroma) to the BM25 index and the entity graph,
@@ -307,7 +322,8 @@ class CorpusStore:
         self._bm25.update(self, passages)
         graph_index_for(self).update(self, passages)
 
-    def _embed_and_add(self, passages: list[Passage], *, progress: bool) -> None:
+    def _embed_and_add(self, passages: list[Passage], segment: ChromaCollection, *,
+                       progress: bool) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -342,16 +358,18 @@ class CorpusStore:
                 # embedded and a re-run only embeds the rest.
                 if (sum(len(b) for b, _ in pending) + EMBED_BATCH > self._chroma.max_batch
                         or time.monotonic() - since > FLUSH_SECONDS):
-                    self._flush(pending)
+                    self._flush(segment, pending)
                     pending, since = [], time.monotonic()
-            self._flush(pending)
+            self._flush(segment, pending)
 
-    def _flush(self, pending: list[tuple[list[Passage], np.ndarray]]) -> None:
-        """Add embedded batches to Chroma in one call."""
+    @staticmethod
+    def _flush(segment: ChromaCollection, pending: list[tuple[list[Passage], np.ndarray]]
+               ) -> None:
+        """Add embedded batches to the segment in one call."""
         if not pending:
             return
         batch = [p for b, _ in pending for p in b]
-        self._chroma.add(
+        segment.add(
             [p.id for p in batch],
             np.concatenate([v for _, v in pending]),
             [p.text for p in batch],

@@ -1,0 +1,125 @@
+"""A store in segments (a base collection and delta collections) against real Chroma:
+adds land in small deltas once the base is big, and every search, lookup and count sees
+all segments as one corpus; merges and compaction lose nothing and change no result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agentflow.cli.main import app
+from agentflow.evals.world import generate_world
+from agentflow.records import Passage
+from agentflow.store import CorpusStore
+from agentflow.store import segments as seg
+from agentflow.tools.corpus_search import CorpusSearch
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[list[Passage], list[str]]:
+    w = generate_world(n_docs=160, n_questions=20, seed=5)
+    return w.corpus, [q.question for q in w.questions]
+
+
+@pytest.fixture
+def small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thresholds scaled down so that a few dozen passages make several segments."""
+    monkeypatch.setattr(seg, "DELTA_FROM", 40)
+    monkeypatch.setattr(seg, "DELTA_CAP", 20)
+    monkeypatch.setattr(seg, "MAX_DELTAS", 3)
+    monkeypatch.setattr(seg, "MERGE_FACTOR", 2)
+
+
+def _batches(passages: list[Passage], first: int, size: int) -> list[list[Passage]]:
+    rest = passages[first:]
+    return [passages[:first]] + [rest[i : i + size] for i in range(0, len(rest), size)]
+
+
+def _rankings(store: CorpusStore, questions: list[str]) -> list[list[tuple[float, str]]]:
+    """Each query's top 5 as (score, id), exact ties in id order (HNSW orders ties freely)."""
+    return [sorted(((-round(h.score, 5), h.id) for h in store.search(q, k=5, mode=mode)))
+            for q in questions for mode in ("dense", "bm25", "hybrid")]
+
+
+def test_adds_to_a_big_base_go_to_deltas_and_search_sees_every_segment(
+        world: tuple[list[Passage], list[str]], tmp_path: Path, small_segments: None) -> None:
+    passages, questions = world
+    once = CorpusStore(tmp_path / "once", embedder="hash")
+    once.add(passages[:100])
+    store = CorpusStore(tmp_path / "inc", embedder="hash")
+    for batch in _batches(passages[:100], 50, 15):
+        store.add(batch)
+    sizes = store.segments()
+    assert sizes[0] == ("agentflow_corpus", 50)  # the first ingestion went to the base
+    assert [n for _, n in sizes[1:]] == [30, 20]  # 15 + 15 filled the first delta
+    assert store.count() == 100 and set(store.all_ids()) == {p.id for p in passages[:100]}
+    assert _rankings(store, questions) == _rankings(once, questions)
+    late = passages[95]
+    assert store.get([late.id])[0] == late and late.id in store.vectors([late.id])
+    assert store.add(passages[:100]).model_dump() == {"added": 0, "skipped": 100}
+    tool_once, tool_inc = CorpusSearch(once), CorpusSearch(store)
+    for q in questions:
+        assert [h.id for h in tool_inc.search(q, k=5)] == [h.id for h in tool_once.search(q, k=5)]
+
+
+def test_another_client_sees_new_deltas(world: tuple[list[Passage], list[str]],
+                                        tmp_path: Path, small_segments: None,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    passages, _ = world
+    writer = CorpusStore(tmp_path / "s", embedder="hash")
+    writer.add(passages[:50])
+    reader = CorpusStore(tmp_path / "s")
+    monkeypatch.setattr(seg, "REGISTRY_TTL", 0.0)
+    writer.add(passages[50:60])
+    newcomer = passages[55]
+    assert newcomer.id in [h.id for h in reader.search(newcomer.text, k=3, mode="dense")]
+    assert reader.count() == 60
+
+
+def test_too_many_deltas_merge_and_compact_folds_them_into_the_base(
+        world: tuple[list[Passage], list[str]], tmp_path: Path, small_segments: None) -> None:
+    passages, questions = world
+    store = CorpusStore(tmp_path / "s", embedder="hash")
+    for batch in _batches(passages[:150], 50, 20):
+        store.add(batch)
+    before = _rankings(store, questions)
+    sizes = store.segments()
+    # Five deltas of 20 were made; past three, the two smallest were merged each time.
+    assert len(sizes) - 1 <= seg.MAX_DELTAS and sum(n for _, n in sizes) == 150
+    assert any(n > seg.DELTA_CAP for _, n in sizes[1:])  # a merged delta
+    # An interrupted merge's unregistered copy is never searched, and compact deletes it.
+    store._chroma.client.get_or_create_collection("agentflow_corpus.d0099")
+    moved = store.compact()
+    assert moved == 100 and store.segments() == [("agentflow_corpus", 150)]
+    names = {c if isinstance(c, str) else c.name for c in store._chroma.client.list_collections()}
+    assert names == {"agentflow_corpus"}
+    assert _rankings(store, questions) == before and store.count() == 150
+    reopened = CorpusStore(tmp_path / "s")
+    assert reopened.segments() == [("agentflow_corpus", 150)]
+
+
+def test_a_search_survives_a_delta_merged_away_by_another_client(
+        world: tuple[list[Passage], list[str]], tmp_path: Path, small_segments: None) -> None:
+    passages, _ = world
+    writer = CorpusStore(tmp_path / "s", embedder="hash")
+    writer.add(passages[:50])
+    writer.add(passages[50:65])
+    reader = CorpusStore(tmp_path / "s")
+    assert len(reader.segments()) == 2
+    writer.compact()  # the reader still lists the delta it deleted
+    hits = reader.search(passages[60].text, k=3, mode="dense")
+    assert hits[0].id == passages[60].id
+
+
+def test_compact_command(world: tuple[list[Passage], list[str]], tmp_path: Path,
+                         small_segments: None) -> None:
+    passages, _ = world
+    store = CorpusStore(tmp_path / "s", embedder="hash")
+    store.add(passages[:50])
+    store.add(passages[50:70])
+    result = CliRunner().invoke(app, ["compact", "--store", str(tmp_path / "s"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"moved": 20' in result.output and '"deltas_before": 1' in result.output
+    assert CorpusStore(tmp_path / "s").segments() == [("agentflow_corpus", 70)]

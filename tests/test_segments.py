@@ -39,7 +39,7 @@ def _batches(passages: list[Passage], first: int, size: int) -> list[list[Passag
 
 def _rankings(store: CorpusStore, questions: list[str]) -> list[list[tuple[float, str]]]:
     """Each query's top 5 as (score, id), exact ties in id order (HNSW orders ties freely)."""
-    return [sorted(((-round(h.score, 5), h.id) for h in store.search(q, k=5, mode=mode)))
+    return [sorted((-round(h.score, 5), h.id) for h in store.search(q, k=5, mode=mode))
             for q in questions for mode in ("dense", "bm25", "hybrid")]
 
 

@@ -42,8 +42,8 @@ from agentflow.store.bm25_index import KIND as BM25_KIND
 from agentflow.store.bm25_index import VERSION as BM25_VERSION
 from agentflow.store.bm25_index import BM25Index
 from agentflow.store.chroma_store import ChromaCollection
-from agentflow.store.segments import SegmentedCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
+from agentflow.store.segments import SegmentedCollection
 from agentflow.store.side_index import COUNT_TTL, SideIndex
 from agentflow.store.titles import TitleRule
 

@@ -226,9 +226,17 @@ class CorpusGraph:
         folder.commit(manifest, previous=current)
         self._saved = (Path(directory), manifest)
 
-    def _merge_tail(self) -> None:
-        """Merge every segment after the first into one (they are consecutive rows)."""
-        tail = self._segments[1:]
+    def merge_segments(self) -> bool:
+        """Merge every segment into one, as if the graph were built at once (a store's
+        compaction); False when there was nothing to merge."""
+        if len(self._segments) < 2:
+            return False
+        self._merge_tail(first=0)
+        return True
+
+    def _merge_tail(self, first: int = 1) -> None:
+        """Merge every segment from ``first`` on into one (they are consecutive rows)."""
+        tail = self._segments[first:]
         indptrs, cols = [], []
         offset = 0
         for seg in tail:
@@ -238,7 +246,8 @@ class CorpusGraph:
         merged = _segment(self._next_sid, tail[0].row0, np.concatenate(indptrs),
                           np.concatenate(cols).astype(np.int64), len(self.entities))
         self._next_sid += 1
-        self._segments = [self._segments[0], merged]
+        self._segments = [*self._segments[:first], merged]
+        self._operator = None
 
     @classmethod
     def load(cls, directory: str | Path) -> CorpusGraph:

@@ -162,6 +162,16 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def merge_segments(self) -> bool:
+        """Merge every segment into one, as if the index were built at once (a store's
+        compaction); False when there was nothing to merge."""
+        if len(self._segments) < 2:
+            return False
+        self._segments = [_merge(self._next_sid, self._segments, len(self.vocab))]
+        self._next_sid += 1
+        self._bounds, self._part_cache, self._part_cached = {}, {}, 0
+        return True
+
     def clone(self) -> BM25Index:
         """A copy to extend while searches go on in this one (arrays are shared: they are
         replaced, never written in place)."""

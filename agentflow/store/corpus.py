@@ -307,11 +307,16 @@ class CorpusStore:
         return [(s.name, s.count()) for s in self._chroma.segments]
 
     def compact(self) -> int:
-        """Fold the collection's delta segments into its base (see
-        :mod:`agentflow.store.segments`); returns how many passages were moved. Searches
-        and side indexes are unaffected (the same passages, by id)."""
+        """Make the store what it would be if built at once: fold the collection's delta
+        segments into its base (see :mod:`agentflow.store.segments`) and merge the BM25
+        index's and the entity graph's segments into one each. Returns how many passages
+        moved between collections. Searches may go on meanwhile (same passages, by id)."""
+        from agentflow.store.graph_index import graph_index_for
+
         moved = self._chroma.compact()
         self._count_cache = None
+        self._bm25.compact(self, BM25Index.merge_segments)
+        graph_index_for(self).compact(self, lambda graph: graph.merge_segments())
         return moved
 
     def update_indexes(self, passages: Sequence[Passage] = ()) -> None:

@@ -3,7 +3,9 @@
 On disk a store is a folder::
 
     <store>/store.json   manifest: embedder, dimension, collection, Chroma URL, counts, fusion
-    <store>/chroma/      the Chroma database (absent when ``chroma_url`` points at a server)
+    <store>/chroma/      the Chroma database (absent when ``chroma_url`` points at a server):
+                         a base collection and, once it is big, small delta collections
+                         that later ingestions add to (:mod:`agentflow.store.segments`)
     <store>/bm25/        the BM25 index: segments appended by each ``add`` (memory-mapped)
     <store>/graph/       the corpus entity graph, appended by each ``add`` likewise
 

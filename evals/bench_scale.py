@@ -343,18 +343,20 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         fig["search"] = in_subprocess("search", payload)
         fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
     if increments and not args.skip_increments:
-        fig["increments"] = bench_increments(store_dir, increments, args.batch_size, root)
+        fig["increments"] = bench_increments(store_dir, increments, args.batch_size, root,
+                                             compact=args.compact)
     if not args.keep:
         shutil.rmtree(store_dir, ignore_errors=True)
     return fig
 
 
 def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
-                     root: Path) -> dict[str, Any]:
+                     root: Path, *, compact: bool = False) -> dict[str, Any]:
     """Seconds of each batch of ``size`` added onto the big store (and its side indexes'
     and Chroma's shares), against the first batch added to an empty store; the same for
     Chroma's own add onto a copy of the big store's own collection and onto an empty one,
-    which bounds what the store can do."""
+    which bounds what the store can do. The store's segments afterwards, and with
+    ``compact`` the seconds :meth:`CorpusStore.compact` takes to fold them into one."""
     vectors = HashingEmbedder().embed([embedding_text(p) for p in extra])
     empty = timed_add(root / "empty", extra[:size])
     raw_empty = raw_add(raw_collection(root / "raw-empty"), extra[:size], vectors[:size])
@@ -374,7 +376,15 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
     del raw
     shutil.rmtree(copy, ignore_errors=True)
     seconds = [b["seconds"] for b in batches]
-    return {"empty_s": empty["seconds"], "empty_side_s": empty["side_seconds"],
+    store = CorpusStore(store_dir)
+    segments = store.segments()
+    compact_s = None
+    if compact:
+        started = time.perf_counter()
+        store.compact()
+        compact_s = time.perf_counter() - started
+    return {"segments": segments, "compact_s": compact_s,
+            "empty_s": empty["seconds"], "empty_side_s": empty["side_seconds"],
             "empty_chroma_s": empty["chroma_seconds"],
             "batches_s": seconds, "side_s": [b["side_seconds"] for b in batches],
             "embed_s": [b["embed_seconds"] for b in batches],
@@ -424,6 +434,10 @@ def report_search(fig: dict[str, Any]) -> None:
 def report_increments(inc: dict[str, Any]) -> None:
     """Print the incremental-ingest figures."""
     if inc:
+        segments = inc.get("segments") or []
+        print("  segments after the batches: " + ", ".join(f"{n:,}" for _, n in segments)
+              + (f";  compact (deltas into the base, side indexes merged) {inc['compact_s']:.1f} s"
+                 if inc.get("compact_s") is not None else ""))
         print(f"  incremental: batch onto empty store {inc['empty_s']:.2f} s (side indexes"
               f" {inc['empty_side_s']:.2f}); onto the big store "
               + ", ".join(f"{b:.2f}" for b in inc["batches_s"])
@@ -457,6 +471,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip the libraries' own query times (a bm25s build)")
     parser.add_argument("--skip-search", action="store_true", help="ingest figures only")
     parser.add_argument("--skip-increments", action="store_true")
+    parser.add_argument("--compact", action="store_true",
+                        help="after the incremental batches, time `compact` (deltas into the base)")
     parser.add_argument("--search-only", metavar="STORE",
                         help="search figures of a store built earlier (--sizes N: its size; "
                              "the build's --batches and --batch-size, for the same world)")
@@ -531,7 +547,7 @@ def later_run(args: argparse.Namespace, root: Path) -> None:
         fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
     else:
         fig["increments"] = bench_increments(Path(args.increments_onto), passages[n:],
-                                             args.batch_size, root)
+                                             args.batch_size, root, compact=args.compact)
     print(json.dumps(fig) if args.json else "", flush=True)
     if not args.json:
         report(fig)

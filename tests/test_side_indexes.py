@@ -246,3 +246,29 @@ def test_a_checked_column_altered_later_is_still_detected(
     file.write_bytes(bytes(data))
     with pytest.raises(IndexCorruptError):
         BM25Index.load(folder)
+
+
+def test_a_failed_update_loses_no_passage(world: tuple[list[Passage], list[str]], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The id set an update keeps between ingestions is trusted again only once an update
+    has published: a save that fails (disk full) leaves the next update to add the same
+    passages, not to skip them as known."""
+    passages, _ = world
+    store = _store(tmp_path, passages[:100])
+    store.search("warm up", k=1, mode="bm25")
+    real_save = BM25Index.save
+    calls = []
+
+    def failing_save(self: BM25Index, folder: Path) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        real_save(self, folder)
+
+    monkeypatch.setattr(BM25Index, "save", failing_save)
+    with pytest.raises(OSError):
+        store.add(passages[100:120])
+    store.update_indexes(passages[100:120])
+    index = store._bm25_index()
+    assert len(index) == 120 and len(set(index.ids)) == 120
+    assert passages[110].id in [h.id for h in store.search(passages[110].title, k=3, mode="bm25")]

@@ -114,3 +114,35 @@ def test_an_untrusted_model_is_not_asked_for_a_plan(tmp_path: Path) -> None:
         result = Agent(store, llm=llm, embedder=HashingEmbedder(dim=64), settings=settings).ask(QUESTION)
         nodes = [c["node"] for c in read_trajectory(result.trajectory).of_type("llm_call")]
         assert ("plan" in nodes) is asked, (small, settings.plan_llm, nodes)
+
+
+def test_the_corpus_graph_orders_the_votes_by_the_entities_the_chain_reached(tmp_path: Path) -> None:
+    """A passage about the bridge the chain reached (Ivo Tamsk) outranks a better-voted one
+    that names nothing the chain reached; with the graph's weight at 0 the votes stand, and
+    without a graph (no corpus tool) too."""
+    from types import SimpleNamespace
+
+    from agentflow.agent.answer import graph_order
+    from agentflow.agent.context import ResearchSettings
+    from agentflow.store.corpus import CorpusStore
+    from tools.corpus_search import CorpusSearch
+
+    store = CorpusStore(tmp_path / "store", embedder="hash")
+    store.add([
+        Passage(id="mill", title="Zarn Mill", text="Zarn Mill was founded by Ivo Tamsk on the river Lune."),
+        Passage(id="ivo", title="Ivo Tamsk", text="Ivo Tamsk was born in 1841 in Ostrelle."),
+        Passage(id="noise", title="Velda College", text="Velda College is a technical college in Pellack."),
+    ])
+    ranks = {"mill": 2.0, "noise": 1.0, "ivo": 0.6}
+    steps = [{"id": "1", "text": "Who founded Zarn Mill?", "resolved": "Who founded Zarn Mill?"},
+             {"id": "2", "text": "When was #1 born?", "resolved": "When was Ivo Tamsk born?"}]
+    question = "When was the founder of Zarn Mill born?"
+
+    def ctx(weight: float, tools: list[object]) -> SimpleNamespace:
+        return SimpleNamespace(settings=ResearchSettings(evidence_graph=weight), tools=tools)
+
+    tool = CorpusSearch(store)
+    assert graph_order(ranks, question, steps, ctx(2.0, [tool])).index("ivo") < 2
+    assert graph_order(ranks, question, steps, ctx(2.0, [tool]))[-1] == "noise"
+    assert graph_order(ranks, question, steps, ctx(0.0, [tool])) == ["mill", "noise", "ivo"]
+    assert graph_order(ranks, question, steps, ctx(2.0, [])) == ["mill", "noise", "ivo"]

@@ -42,6 +42,16 @@ class CorpusSearch(SearchTool):
         graph = self._graph
         return graph.entity_frequency(key) if graph is not None else 1
 
+    def graph_scores(self, text: str, fused: list[tuple[str, float]]) -> dict[str, float]:
+        """Personalized PageRank mass of the passages near ``text``'s entities and the
+        ``fused`` passages (best first, with scores) on the corpus entity graph (local
+        push: cost independent of the corpus). Empty without a graph."""
+        graph = self._graph
+        if graph is None:
+            return {}
+        rows, scores = graph.local_scores(text, fused)
+        return {graph.passage_ids[int(r)]: float(s) for r, s in zip(rows, scores)}
+
     def vectors(self, ids: list[str], *, embedder_name: str) -> dict[str, list[float]]:
         """The store's embeddings of ``ids`` when ``embedder_name`` built them (else none:
         vectors of another embedder do not compare with that one's queries)."""

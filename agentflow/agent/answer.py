@@ -67,6 +67,27 @@ def evidence_order(question_hits: list[str], votes: list[str], chain: list[str],
     return rank_evidence(question_hits[:QUESTION_HEAD], step_heads, votes, chain)
 
 
+def graph_order(ranks: dict[str, float], question: str, sub_questions: list[dict[str, Any]],
+                ctx: RunContext) -> list[str]:
+    """The run's retrieved passages by their search votes (``ranks``), each plus
+    ``evidence_graph`` x its PPR mass on the corpus entity graph, seeded from the
+    question and every step as resolved (the bridges the chain reached) and from the
+    votes themselves; both max-normalised. Votes alone when there is no graph."""
+    fused = sorted(ranks, key=lambda pid: -ranks[pid])
+    weight = ctx.settings.evidence_graph
+    tool = next((t for t in ctx.tools if hasattr(t, "graph_scores")), None)
+    if weight <= 0 or tool is None or not fused:
+        return fused
+    text = " . ".join([question, *[s.get("resolved") or s["text"] for s in sub_questions]])
+    mass = tool.graph_scores(text, [(pid, ranks[pid]) for pid in fused])
+    top_mass = max((mass.get(pid, 0.0) for pid in fused), default=0.0)
+    top_vote = ranks[fused[0]]
+    if top_mass <= 0 or top_vote <= 0:
+        return fused
+    score = {pid: ranks[pid] / top_vote + weight * mass.get(pid, 0.0) / top_mass for pid in fused}
+    return sorted(fused, key=lambda pid: -score[pid])
+
+
 def step_heads(sub_questions: list[dict[str, Any]], ctx: RunContext) -> list[str]:
     """The best passage of each plan step's own first query, in plan order."""
     if not ctx.settings.step_heads:
@@ -130,12 +151,17 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
         for s in answered
     }
     ranks = state.get("ranks") or {}
-    fused = sorted(ranks, key=lambda pid: -ranks[pid])
-    background = rank_evidence(fused, *[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or [], limit=50)
+    rest = [*[s["evidence_ids"] for s in sub_questions], state.get("retrieved") or []]
+    background = rank_evidence(graph_order(ranks, state["question"], sub_questions, ctx), *rest, limit=50)
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
     # The run's evidence around a given chain (the same question hits, votes and step heads).
     order = partial(evidence_order, question_hits, background, step_heads=step_heads(sub_questions, ctx))
+    # What the single-step floor reads: the passages by the searches' votes alone. The
+    # graph's mass favours passages linked to the chain's entities (evidence for its
+    # hops), not the passage that answers the whole question.
+    votes = rank_evidence(sorted(ranks, key=lambda pid: -ranks[pid]), *rest, limit=50)
+    floor_order = partial(evidence_order, question_hits, votes, step_heads=step_heads(sub_questions, ctx))
 
     link = broken_link(sub_questions) if len(sub_questions) > 1 and not trusted else None
     if link is not None and ctx.settings.chain_fallback and evidence_missing(
@@ -149,7 +175,7 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     if link is not None and ctx.settings.chain_fallback:
         # A weak reader's chain broke at a link: the run's evidence (the whole question's
         # search and its bridge hops) still answers as a single step would.
-        floor = whole_question_floor(state["question"], order([], trusted=False), lookup, ctx)
+        floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx)
         if floor is not None and floor.passage_id in retrieved:
             ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
                      f"{floor.text!r} from the whole question's evidence")

@@ -71,6 +71,10 @@ class ResearchSettings(BaseModel):
     #: that bridge's runner-up answers (up to this many), one search round each; a runner-up
     #: replaces the bridge only when the step's answer is then stated about it.
     bridge_retries: int = 2
+    #: The run's evidence is ordered by its searches' votes plus this weight times the
+    #: corpus entity graph's PPR mass, seeded from the question and its resolved steps
+    #: (HippoRAG: passages linked to the entities the chain reached rank higher). 0: off.
+    evidence_graph: float = 2.0
     #: The model picks among typed candidate spans. False: nobody picks (the floor must be
     #: supported). None: only a trusted model; for an untrusted (small) one the best-scored
     #: candidate stands as the pick. On the development sample None kept F1 (0.139 vs

@@ -127,6 +127,12 @@ def test_a_search_survives_a_delta_merged_away_by_another_client(
     writer.compact()  # the reader still lists the delta it deleted
     hits = reader.search(passages[60].text, k=3, mode="dense")
     assert hits[0].id == passages[60].id
+    # and a lookup alone (no search first) on a stale list
+    writer.add(passages[65:80])
+    stale = CorpusStore(tmp_path / "s")
+    assert len(stale.segments()) == 2
+    writer.compact()
+    assert [p.id for p in stale.get([passages[70].id, passages[1].id])] == [passages[70].id, passages[1].id]
 
 
 def test_compact_command(world: tuple[list[Passage], list[str]], tmp_path: Path,

@@ -78,6 +78,10 @@ class SegmentedCollection:
         self.max_batch = self.base.max_batch
         self._deltas: list[ChromaCollection] = []
         self._read_at = -float("inf")
+        # Which segment each recently found passage came from, so that fetching a
+        # search's winners asks only the segments holding them (a Chroma call costs
+        # about a millisecond however small the segment).
+        self._found_in: dict[str, str] = {}
         self._refresh(force=True)
 
     # -- the registry of deltas -----------------------------------------------------
@@ -188,23 +192,25 @@ class SegmentedCollection:
 
     # -- reading ----------------------------------------------------------------------
 
-    def _each(self, call: Any) -> list[Any]:
-        """``call(segment)`` for every segment; a delta deleted meanwhile (another
-        client merged it) means the list is stale: read it again and retry once."""
+    def _each(self, call: Any) -> tuple[list[ChromaCollection], list[Any]]:
+        """The segments and ``call(segment)`` for each; a delta deleted meanwhile
+        (another client merged it) means the list is stale: read it again, retry once."""
+        segments = self.segments
         try:
-            return [call(s) for s in self.segments]
+            return segments, [call(s) for s in segments]
         except Exception as exc:  # chromadb raises NotFoundError or a ValueError by version
             message = str(exc).lower()
             gone = "not exist" in message or "not found" in message
-            if not self._deltas or not gone:
+            if len(segments) == 1 or not gone:
                 raise
             self._refresh(force=True)
-            return [call(s) for s in self.segments]
+            segments = self.segments
+            return segments, [call(s) for s in segments]
 
     def count(self) -> int:
         """Passages in every segment (read afresh: Chroma's count is O(n) anyway)."""
         self._refresh(force=True)
-        return sum(self._each(lambda s: s.count()))
+        return sum(self._each(lambda s: s.count())[1])
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -215,38 +221,60 @@ class SegmentedCollection:
             found |= segment.existing_ids(rest)
         return found
 
-    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        out: dict[str, tuple[str, dict[str, Any]]] = {}
-        for segment in self.segments:
+    def _lookup(self, ids: Sequence[str], fetch: Any) -> dict[str, Any]:
+        """``fetch(segment, ids)`` over the segments: first each segment for the ids a
+        search last found there, then every segment in turn for the rest (again over a
+        list read afresh when a delta was merged away meanwhile)."""
+        try:
+            return self._lookup_in(self.segments, ids, fetch)
+        except Exception as exc:  # see _each
+            message = str(exc).lower()
+            if not self._deltas or not ("not exist" in message or "not found" in message):
+                raise
+            self._refresh(force=True)
+            return self._lookup_in(self.segments, ids, fetch)
+
+    def _lookup_in(self, segments: list[ChromaCollection], ids: Sequence[str],
+                   fetch: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if len(segments) > 1:
+            for segment in segments:
+                known = [i for i in ids if self._found_in.get(i) == segment.name]
+                if known:
+                    out.update(fetch(segment, known))
+        for segment in segments:
             rest = [i for i in ids if i not in out]
             if not rest:
                 break
-            out.update(segment.get(rest))
+            out.update(fetch(segment, rest))
         return out
 
+    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        return self._lookup(ids, lambda segment, some: segment.get(some))
+
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        out: dict[str, list[float]] = {}
-        for segment in self.segments:
-            rest = [i for i in ids if i not in out]
-            if not rest:
-                break
-            out.update(segment.vectors(rest))
-        return out
+        return self._lookup(ids, lambda segment, some: segment.vectors(some))
 
     def query(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Top-``k`` of every segment, merged by similarity (best first). A passage seen
         in two segments (a merge in flight) counts once."""
-        per_segment = self._each(lambda s: s.query(vectors, k))
+        segments, per_segment = self._each(lambda s: s.query(vectors, k))
         if len(per_segment) == 1:
             return per_segment[0]
+        names = [s.name for s in segments]
+        if len(self._found_in) > 100_000:
+            self._found_in.clear()
         out = []
         for lists in zip(*per_segment):
             best: dict[str, float] = {}
-            for ranked in lists:
+            home: dict[str, str] = {}
+            for name, ranked in zip(names, lists):
                 for doc_id, sim in ranked:
                     if sim > best.get(doc_id, -np.inf):
-                        best[doc_id] = sim
-            out.append(sorted(best.items(), key=lambda item: -item[1])[:k])
+                        best[doc_id], home[doc_id] = sim, name
+            top = sorted(best.items(), key=lambda item: -item[1])[:k]
+            self._found_in.update((doc_id, home[doc_id]) for doc_id, _ in top)
+            out.append(top)
         return out
 
     def all_ids(self) -> list[str]:

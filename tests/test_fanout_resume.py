@@ -15,7 +15,7 @@ from tests.helpers import build_store, kill_at_hang
 from tests.test_fanout import PLAN, QUESTION, A
 
 SCRIPT = r"""
-import json, os, re, sqlite3, sys, time
+import json, os, re, sqlite3, sys, threading, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from agentflow import Agent
@@ -27,6 +27,7 @@ from tests.helpers import node_of
 mode, store, out, run_id = sys.argv[1:5]
 plan, first_step, second_step = {plan!r}, {plan!r}[0][0], {plan!r}[1][0]
 done = []  # completed calls: (node, question)
+lock = threading.Lock()
 
 def asked(messages):
     found = re.findall(r"^Question: (.*)$", messages[-1].content, re.MULTILINE)
@@ -50,8 +51,12 @@ def fn(messages, schema):
         answer = {{"sub_questions": [{{"question": q, "depends_on": d}} for q, d in plan]}}
     else:
         answer = read_like_a_model(messages, schema)
-    done.append([node, question])
-    Path(out).write_text(json.dumps(done))
+    # The fan-out's branches call this from two threads: one writer at a time, and the
+    # file replaced whole (a write interleaved with another's truncation left two lists).
+    with lock:
+        done.append([node, question])
+        Path(out + ".tmp").write_text(json.dumps(done))
+        os.replace(out + ".tmp", out)
     return answer
 
 agent = Agent(store, llm=ScriptedLLM(fn=fn), embedder="hash", settings=ResearchSettings(concurrency=2))

@@ -95,7 +95,7 @@ def test_too_many_deltas_merge_and_compact_folds_them_into_the_base(
     # Five deltas of 20 were made; past three, the two smallest were merged each time.
     assert len(sizes) - 1 <= seg.MAX_DELTAS and sum(n for _, n in sizes) == 150
     assert any(n > seg.DELTA_CAP for _, n in sizes[1:])  # a merged delta
-    # An interrupted merge's unregistered copy is never searched, and compact deletes it.
+    # An interrupted merge's unregistered (here empty) copy is folded and dropped too.
     store._chroma.client.get_or_create_collection("agentflow_corpus.d0099")
     moved = store.compact()
     assert moved == 100 and store.segments() == [("agentflow_corpus", 150)]
@@ -145,3 +145,21 @@ def test_compact_command(world: tuple[list[Passage], list[str]], tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert '"moved": 20' in result.output and '"deltas_before": 1' in result.output
     assert CorpusStore(tmp_path / "s").segments() == [("agentflow_corpus", 70)]
+
+
+def test_a_delta_whose_registration_was_lost_is_folded_not_deleted(
+        world: tuple[list[Passage], list[str]], tmp_path: Path, small_segments: None) -> None:
+    """Two clients registering deltas at the same instant could overwrite each other's
+    entry: compaction folds every delta collection it finds, so nothing ingested is lost."""
+    import json
+
+    passages, _ = world
+    store = CorpusStore(tmp_path / "s", embedder="hash")
+    store.add(passages[:50])
+    store.add(passages[50:60])
+    store._chroma.base.set_metadata({seg.REGISTRY_KEY: json.dumps([])})  # the lost entry
+    reopened = CorpusStore(tmp_path / "s")
+    assert reopened.count() == 50  # unregistered: not searched until compaction
+    assert reopened.compact() == 10
+    assert reopened.count() == 60 and reopened.segments() == [("agentflow_corpus", 60)]
+    assert reopened.get([passages[55].id])[0].id == passages[55].id

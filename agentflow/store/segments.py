@@ -15,14 +15,17 @@ The segments are Lucene's idea applied to Chroma collections:
 - more than :data:`MAX_DELTAS` deltas and the :data:`MERGE_FACTOR` smallest are merged into
   one (a size-tiered merge: the cost of a merge is paid by few ingestions, and the number
   of segments a search asks stays bounded);
-- :meth:`SegmentedCollection.compact` folds every delta into the base (``agentflow store
+- :meth:`SegmentedCollection.compact` folds every delta into the base (``agentflow
   compact``): the one step whose cost grows with the base, run when nothing else writes.
 
 Which deltas exist is recorded in the base collection's metadata, so every client of a
 shared (``--chroma-url``) collection sees the same segments; a client re-reads that list
 at most every :data:`REGISTRY_TTL` seconds, and at once when a delta it knew has gone.
 A merge copies first and publishes after, so an interrupted merge leaves the old
-segments in place (and, at worst, an unregistered copy that the next compact deletes).
+segments in place (and, at worst, an unregistered copy). Registry changes are made to the
+list as read afresh; two clients adding at the same instant could still overwrite each
+other's entry, so compaction folds every delta collection it finds into the base,
+registered or not, and deletes none unread: nothing ingested is ever lost.
 """
 
 from __future__ import annotations
@@ -106,8 +109,16 @@ class SegmentedCollection:
         self._deltas = [known.get(n) or ChromaCollection(n, client=self.client) for n in names]
         self._read_at = now
 
-    def _publish(self, names: Sequence[str]) -> None:
-        self.base.set_metadata({REGISTRY_KEY: json.dumps(list(names))})
+    def _publish(self, *, add: Sequence[str] = (), remove: Sequence[str] = (),
+                 after: str | None = None) -> None:
+        """Change the registry as it is now (read afresh, so that another client's delta
+        registered meanwhile stays listed): ``add`` names at the end, or in the place of
+        ``after``; ``remove`` names."""
+        names = [n for n in self._registered() if n not in remove]
+        new = [n for n in add if n not in names]
+        at = names.index(after) if after in names else len(names)
+        names[at:at] = new
+        self.base.set_metadata({REGISTRY_KEY: json.dumps(names)})
         self._refresh(force=True)
 
     @property
@@ -142,7 +153,7 @@ class SegmentedCollection:
         if self._deltas and self._deltas[-1].count() < DELTA_CAP:
             return self._deltas[-1]
         delta = self._new_delta()
-        self._publish([d.name for d in self._deltas] + [delta.name])
+        self._publish(add=[delta.name])
         return delta
 
     def add(self, ids: Sequence[str], embeddings: np.ndarray, documents: Sequence[str],
@@ -162,32 +173,32 @@ class SegmentedCollection:
         sources = [self._deltas[i] for i in chosen]
         merged = self._new_delta()
         copied = sum(_copy(src, merged) for src in sources)
-        names = [d.name for d in self._deltas]
         # The merged delta takes the place of the oldest of its sources: adds keep going
         # to the newest delta, and the order stays oldest first.
-        first = names.index(sources[0].name)
-        gone = {s.name for s in sources}
-        new_names = [n for n in names[:first]] + [merged.name] + [
-            n for n in names[first:] if n not in gone]
-        self._publish(new_names)
+        self._publish(add=[merged.name], after=sources[0].name)
+        self._publish(remove=[src.name for src in sources])
         for src in sources:
             src.delete_collection()
         return copied
 
     def compact(self) -> int:
-        """Fold every delta into the base and delete the unregistered leftovers of
-        interrupted merges; returns how many passages were copied."""
+        """Fold every delta into the base, the registered ones and any other (the copy an
+        interrupted merge left, or a delta whose registration another client's
+        overwrote: folded too, never just deleted); returns how many passages moved."""
         self._refresh(force=True)
         copied = 0
         for delta in list(self._deltas):
             copied += _copy(delta, self.base)
-            self._publish([d.name for d in self._deltas if d.name != delta.name])
+            self._publish(remove=[delta.name])
             delta.delete_collection()
         registered = {d.name for d in self._deltas}
         for name in self._collection_names():
             if _delta_number(self.name, name) is not None and name not in registered:
-                log.info("deleting %s: left over from an interrupted merge", name)
-                self.client.delete_collection(name)
+                leftover = ChromaCollection(name, client=self.client)
+                moved = _copy(leftover, self.base)
+                log.info("folded %s (not registered: %d passages not in the base yet)", name, moved)
+                copied += moved
+                leftover.delete_collection()
         return copied
 
     # -- reading ----------------------------------------------------------------------

@@ -114,10 +114,16 @@ class SegmentedCollection:
         """Change the registry as it is now (read afresh, so that another client's delta
         registered meanwhile stays listed): ``add`` names at the end, or in the place of
         ``after``; ``remove`` names."""
-        names = [n for n in self._registered() if n not in remove]
-        new = [n for n in add if n not in names]
-        at = names.index(after) if after in names else len(names)
-        names[at:at] = new
+        current = self._registered()
+        new = [n for n in add if n not in current]
+        names: list[str] = []
+        for name in current:
+            if name == after:
+                names += new
+            if name not in remove:
+                names.append(name)
+        if after not in current:
+            names += new
         self.base.set_metadata({REGISTRY_KEY: json.dumps(names)})
         self._refresh(force=True)
 
@@ -175,8 +181,7 @@ class SegmentedCollection:
         copied = sum(_copy(src, merged) for src in sources)
         # The merged delta takes the place of the oldest of its sources: adds keep going
         # to the newest delta, and the order stays oldest first.
-        self._publish(add=[merged.name], after=sources[0].name)
-        self._publish(remove=[src.name for src in sources])
+        self._publish(add=[merged.name], after=sources[0].name, remove=[src.name for src in sources])
         for src in sources:
             src.delete_collection()
         return copied

@@ -134,11 +134,9 @@ def compact_cmd(
     chroma_url: str | None = typer.Option(None, "--chroma-url", metavar="URL", help=CHROMA_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
-    """Fold the store's newer segments into its base collection.
+    """Fold the store's delta segments into its base collection and merge its BM25 and entity-graph segments: the store as if built at once.
 
-    Ingestion into a big store adds to small delta collections (fast to add to; searches
-    ask every segment). Compacting copies them into the base, whose add cost grows with
-    its size: run it when nothing else is ingesting (searches may go on meanwhile).
+    Ingestion into a big store adds to small delta collections (fast to add to; every search asks each of them). Compacting copies them into the base, whose add cost grows with its size: run it when nothing else is ingesting (searches may go on meanwhile).
     """
     import time
 

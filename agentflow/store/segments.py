@@ -214,10 +214,8 @@ class SegmentedCollection:
         segments = self.segments
         try:
             return segments, [call(s) for s in segments]
-        except Exception as exc:  # chromadb raises NotFoundError or a ValueError by version
-            message = str(exc).lower()
-            gone = "not exist" in message or "not found" in message
-            if len(segments) == 1 or not gone:
+        except Exception as exc:
+            if len(segments) == 1 or not _gone(exc):
                 raise
             self._refresh(force=True)
             segments = self.segments
@@ -243,9 +241,8 @@ class SegmentedCollection:
         list read afresh when a delta was merged away meanwhile)."""
         try:
             return self._lookup_in(self.segments, ids, fetch)
-        except Exception as exc:  # see _each
-            message = str(exc).lower()
-            if not self._deltas or not ("not exist" in message or "not found" in message):
+        except Exception as exc:
+            if not self._deltas or not _gone(exc):
                 raise
             self._refresh(force=True)
             return self._lookup_in(self.segments, ids, fetch)
@@ -312,6 +309,13 @@ class SegmentedCollection:
 
     def set_metadata(self, values: dict[str, str | int | float | bool]) -> None:
         self.base.set_metadata(values)
+
+
+def _gone(exc: Exception) -> bool:
+    """Whether ``exc`` says a collection no longer exists (chromadb raises NotFoundError
+    or a ValueError, by version and client kind): another client merged it away."""
+    message = str(exc).lower()
+    return "not exist" in message or "not found" in message
 
 
 def _copy(source: ChromaCollection, into: ChromaCollection) -> int:

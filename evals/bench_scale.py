@@ -394,7 +394,7 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
     del raw
     shutil.rmtree(copy, ignore_errors=True)
     seconds = [b["seconds"] for b in batches]
-    store = CorpusStore(store_dir)
+    store = kept or CorpusStore(store_dir)
     segments = store.segments()
     compact_s = None
     if compact:

@@ -73,7 +73,7 @@ def graph_order(ranks: dict[str, float], question: str, sub_questions: list[dict
     ``evidence_graph`` x its PPR mass on the corpus entity graph, seeded from the
     question and every step as resolved (the bridges the chain reached) and from the
     votes themselves; both max-normalised. Votes alone when there is no graph."""
-    fused = sorted(ranks, key=lambda pid: -ranks[pid])
+    fused = by_votes(ranks)
     weight = ctx.settings.evidence_graph
     tool = next((t for t in ctx.tools if hasattr(t, "graph_scores")), None)
     if weight <= 0 or tool is None or not fused:
@@ -86,6 +86,11 @@ def graph_order(ranks: dict[str, float], question: str, sub_questions: list[dict
         return fused
     score = {pid: ranks[pid] / top_vote + weight * mass.get(pid, 0.0) / top_mass for pid in fused}
     return sorted(fused, key=lambda pid: -score[pid])
+
+
+def by_votes(ranks: dict[str, float]) -> list[str]:
+    """The run's retrieved passages by their search votes, best first."""
+    return sorted(ranks, key=lambda pid: -ranks[pid])
 
 
 def step_heads(sub_questions: list[dict[str, Any]], ctx: RunContext) -> list[str]:
@@ -155,13 +160,14 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     background = rank_evidence(graph_order(ranks, state["question"], sub_questions, ctx), *rest, limit=50)
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
+    heads = step_heads(sub_questions, ctx)
     # The run's evidence around a given chain (the same question hits, votes and step heads).
-    order = partial(evidence_order, question_hits, background, step_heads=step_heads(sub_questions, ctx))
+    order = partial(evidence_order, question_hits, background, step_heads=heads)
     # What the single-step floor reads: the passages by the searches' votes alone. The
     # graph's mass favours passages linked to the chain's entities (evidence for its
     # hops), not the passage that answers the whole question.
-    votes = rank_evidence(sorted(ranks, key=lambda pid: -ranks[pid]), *rest, limit=50)
-    floor_order = partial(evidence_order, question_hits, votes, step_heads=step_heads(sub_questions, ctx))
+    votes = rank_evidence(by_votes(ranks), *rest, limit=50)
+    floor_order = partial(evidence_order, question_hits, votes, step_heads=heads)
 
     link = broken_link(sub_questions) if len(sub_questions) > 1 and not trusted else None
     if link is not None and ctx.settings.chain_fallback and evidence_missing(

@@ -142,14 +142,19 @@ class ChromaCollection:
                     out[doc_id] = vector
         return out
 
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """The collection's rows, PAGE_SIZE at a time, with the fields in ``include``."""
+        offset = 0
+        while True:
+            result = self.collection.get(limit=PAGE_SIZE, offset=offset, include=include)
+            if not result["ids"]:
+                return
+            yield result
+            offset += len(result["ids"])
+
     def all_ids(self) -> list[str]:
         """Every id in the collection (no documents or vectors), fetched page by page."""
-        ids: list[str] = []
-        while True:
-            page = self.collection.get(limit=PAGE_SIZE, offset=len(ids), include=[])["ids"]
-            if not page:
-                return ids
-            ids.extend(page)
+        return [doc_id for page in self._pages([]) for doc_id in page["ids"]]
 
     def metadata(self, *, fresh: bool = False) -> dict[str, Any]:
         """The collection's own metadata (where a shared collection records how it was built
@@ -165,21 +170,12 @@ class ChromaCollection:
         merged.pop("hnsw:space", None)  # part of the configuration, which cannot change
         self.collection.modify(metadata=merged)
 
-    def iter_rows(self, page: int = PAGE_SIZE) -> Iterator[tuple[list[str], np.ndarray, list[str],
-                                                             list[dict[str, Any]]]]:
+    def iter_rows(self) -> Iterator[tuple[list[str], np.ndarray, list[str], list[dict[str, Any]]]]:
         """Every row with its vector, a page at a time: ``(ids, vectors, documents,
         metadatas)`` (for copying a collection into another)."""
-        offset = 0
-        while True:
-            result = self.collection.get(
-                limit=page, offset=offset, include=["embeddings", "documents", "metadatas"]
-            )
-            if not result["ids"]:
-                return
-            yield (list(result["ids"]), np.asarray(result["embeddings"], dtype=np.float32),
-                   [d or "" for d in result["documents"]],
-                   [dict(m or {}) for m in result["metadatas"]])
-            offset += len(result["ids"])
+        for page in self._pages(["embeddings", "documents", "metadatas"]):
+            yield (list(page["ids"]), np.asarray(page["embeddings"], dtype=np.float32),
+                   [d or "" for d in page["documents"]], [dict(m or {}) for m in page["metadatas"]])
 
     def delete_collection(self) -> None:
         """Drop the whole collection (a segment merged into another)."""
@@ -187,13 +183,6 @@ class ChromaCollection:
 
     def iter_all(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every ``(id, document, metadata)`` in the collection, fetched page by page."""
-        offset = 0
-        while True:
-            result = self.collection.get(
-                limit=PAGE_SIZE, offset=offset, include=["documents", "metadatas"]
-            )
-            if not result["ids"]:
-                return
-            for doc_id, doc, meta in zip(result["ids"], result["documents"], result["metadatas"]):
+        for page in self._pages(["documents", "metadatas"]):
+            for doc_id, doc, meta in zip(page["ids"], page["documents"], page["metadatas"]):
                 yield doc_id, doc or "", dict(meta or {})
-            offset += len(result["ids"])

@@ -133,11 +133,6 @@ class SegmentedCollection:
         self._refresh()
         return [self.base, *self._deltas]
 
-    @property
-    def deltas(self) -> list[ChromaCollection]:
-        self._refresh()
-        return list(self._deltas)
-
     def _new_delta(self) -> ChromaCollection:
         taken = [_delta_number(self.name, c) for c in self._collection_names()]
         number = max([n for n in taken if n is not None], default=0) + 1
@@ -208,18 +203,21 @@ class SegmentedCollection:
 
     # -- reading ----------------------------------------------------------------------
 
-    def _each(self, call: Any) -> tuple[list[ChromaCollection], list[Any]]:
-        """The segments and ``call(segment)`` for each; a delta deleted meanwhile
+    def _over_segments(self, call: Any) -> Any:
+        """``call(segments)`` over the segments as listed; a delta deleted meanwhile
         (another client merged it) means the list is stale: read it again, retry once."""
         segments = self.segments
         try:
-            return segments, [call(s) for s in segments]
+            return call(segments)
         except Exception as exc:
             if len(segments) == 1 or not _gone(exc):
                 raise
             self._refresh(force=True)
-            segments = self.segments
-            return segments, [call(s) for s in segments]
+            return call(self.segments)
+
+    def _each(self, call: Any) -> tuple[list[ChromaCollection], list[Any]]:
+        """The segments and ``call(segment)`` for each."""
+        return self._over_segments(lambda segments: (segments, [call(s) for s in segments]))
 
     def count(self) -> int:
         """Passages in every segment (read afresh: Chroma's count is O(n) anyway)."""
@@ -227,25 +225,12 @@ class SegmentedCollection:
         return sum(self._each(lambda s: s.count())[1])
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for segment in self.segments:
-            rest = [i for i in ids if i not in found]
-            if not rest:
-                break
-            found |= segment.existing_ids(rest)
-        return found
+        return set(self._lookup(ids, lambda segment, some: dict.fromkeys(segment.existing_ids(some))))
 
     def _lookup(self, ids: Sequence[str], fetch: Any) -> dict[str, Any]:
         """``fetch(segment, ids)`` over the segments: first each segment for the ids a
-        search last found there, then every segment in turn for the rest (again over a
-        list read afresh when a delta was merged away meanwhile)."""
-        try:
-            return self._lookup_in(self.segments, ids, fetch)
-        except Exception as exc:
-            if not self._deltas or not _gone(exc):
-                raise
-            self._refresh(force=True)
-            return self._lookup_in(self.segments, ids, fetch)
+        search last found there, then every segment in turn for the rest."""
+        return self._over_segments(lambda segments: self._lookup_in(segments, ids, fetch))
 
     def _lookup_in(self, segments: list[ChromaCollection], ids: Sequence[str],
                    fetch: Any) -> dict[str, Any]:

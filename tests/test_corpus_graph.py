@@ -78,7 +78,8 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     graph = CorpusGraph.build(CORPUS)
     graph.save(tmp_path / "graph")
     loaded = CorpusGraph.load(tmp_path / "graph")
-    assert loaded.passage_ids == graph.passage_ids and loaded.entities == graph.entities
+    assert loaded.passage_ids.tolist() == graph.passage_ids.tolist()
+    assert loaded.entities.tolist() == graph.entities.tolist()
     fused = _word_overlap_ranking(QUESTION)
     assert loaded.rerank(QUESTION, fused) == graph.rerank(QUESTION, fused)
     with pytest.raises(StoreNotFoundError, match="CorpusGraph.build"):

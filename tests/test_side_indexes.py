@@ -78,7 +78,8 @@ def test_graph_in_segments_reranks_like_one_build(world: tuple[list[Passage], li
         graph.add(triples[start : start + 90])
         graph.save(folder)
     loaded = CorpusGraph.load(folder)
-    assert loaded.passage_ids == whole.passage_ids and loaded.entities == whole.entities
+    assert loaded.passage_ids.tolist() == whole.passage_ids.tolist()
+    assert loaded.entities.tolist() == whole.entities.tolist()
     assert not loaded._pdeg.flags.owndata and not loaded._pdeg.flags.writeable  # mapped
     fused = [(p.id, 1.0 - i / 60) for i, p in enumerate(passages[:50])]
     for q in questions:
@@ -189,8 +190,9 @@ def _brute_force_top(index: BM25Index, query: str, k: int) -> list[tuple[str, fl
     n = len(index)
     norm = index._length_norm()
     dense = np.zeros(n)
+    term = {t: i for i, t in enumerate(index.vocab)}  # a plain dict, not the table's lookup
     for tok in _tokenize([query], index._stemmer)[0]:
-        tid = index._term.get(tok)
+        tid = term.get(tok)
         if tid is None:
             continue
         df = int(index._df[tid])

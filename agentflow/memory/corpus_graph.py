@@ -28,12 +28,14 @@ from agentflow.errors import StoreNotFoundError
 from agentflow.memory.entities import extract_entities, normalize_entity
 from agentflow.memory.local_ppr import forward_push, multi_arange
 from agentflow.memory.ppr import PageRankOperator, hub_dampened
-from agentflow.store.index_files import IndexCorruptError, IndexFolder, encode_strings
+from agentflow.store.index_files import IndexCorruptError, IndexFolder
+from agentflow.store.string_table import StringTable
 
 __all__ = ["CorpusGraph"]
 
 KIND = "agentflow.corpus_graph"
-VERSION = 2
+#: 3: passage ids and entities as string tables (looked up without loading them into a dict).
+VERSION = 3
 
 DAMPING = 0.5
 HUB_DEGREE = 50
@@ -102,10 +104,8 @@ class CorpusGraph:
     """
 
     def __init__(self) -> None:
-        self.passage_ids: list[str] = []
-        self.entities: list[str] = []
-        self._passage_index: dict[str, int] = {}
-        self._entity_index: dict[str, int] = {}
+        self.passage_ids = StringTable()
+        self.entities = StringTable()
         self._pdeg = np.zeros(0, np.int32)
         self._edeg = np.zeros(0, np.int32)
         # Sum of the hub factors of each entity's passages: the denominator of the
@@ -126,29 +126,25 @@ class CorpusGraph:
     def add(self, passages: Iterable[tuple[str, str, str]]) -> int:
         """Add passages (ids already in the graph are skipped) as a new segment; returns
         how many were new."""
-        ids: list[str] = []
-        lengths: list[int] = []
-        cols: list[int] = []
-        index = self._entity_index
-        seen: set[str] = set()
+        batch: dict[str, tuple[str, str]] = {}
         for pid, title, text in passages:
-            if pid in self._passage_index or pid in seen:
-                continue
-            seen.add(pid)
-            ids.append(pid)
-            keys = passage_keys(title, text)
-            for key in keys:
-                col = index.get(key)
-                if col is None:
-                    col = index[key] = len(self.entities)
-                    self.entities.append(key)
-                cols.append(col)
-            lengths.append(len(keys))
+            batch.setdefault(pid, (title, text))
+        known = self.passage_ids.find(list(batch))
+        ids = [pid for pid, row in zip(batch, known.tolist()) if row < 0]
         if not ids:
             return 0
+        keys_of = [passage_keys(*batch[pid]) for pid in ids]
+        lengths = [len(keys) for keys in keys_of]
+        # Entity columns: the known entities' from the table, new ones numbered in the
+        # order first seen (as one build over all passages numbers them).
+        seen = list(dict.fromkeys(key for keys in keys_of for key in keys))
+        found = self.entities.find(seen)
+        new = [key for key, col in zip(seen, found.tolist()) if col < 0]
+        found[found < 0] = np.arange(len(self.entities), len(self.entities) + len(new))
+        col_of = dict(zip(seen, found.tolist()))
+        self.entities.extend(new)
+        cols = [col_of[key] for keys in keys_of for key in keys]
         row0 = len(self.passage_ids)
-        for i, pid in enumerate(ids):
-            self._passage_index[pid] = row0 + i
         self.passage_ids.extend(ids)
         p_indptr = np.zeros(len(ids) + 1, np.int64)
         np.cumsum(lengths, out=p_indptr[1:])
@@ -179,8 +175,7 @@ class CorpusGraph:
         replaced, never written in place)."""
         other = CorpusGraph.__new__(CorpusGraph)
         other.__dict__.update(self.__dict__)
-        other.passage_ids, other.entities = list(self.passage_ids), list(self.entities)
-        other._passage_index, other._entity_index = dict(self._passage_index), dict(self._entity_index)
+        other.passage_ids, other.entities = self.passage_ids.clone(), self.entities.clone()
         other._segments = list(self._segments)
         other._operator = None
         return other
@@ -200,12 +195,12 @@ class CorpusGraph:
         if current is None or base is None or current.get("generation") != base.get("generation"):
             folder.clear()
             base, current = {"columns": {}, "rows": 0, "entities": 0, "segments": [],
-                             "generation": 0}, None
+                             "generation": 0, "tables": {}}, None
         folder.path.mkdir(parents=True, exist_ok=True)
         columns = dict(base["columns"])
         gen = int(base["generation"]) + 1
-        folder.append(columns, "passage_ids", encode_strings(self.passage_ids[base["rows"]:]))
-        folder.append(columns, "entities", encode_strings(self.entities[base["entities"]:]))
+        tables = {name: getattr(self, name).save(folder, columns, name, base["tables"].get(name), gen)
+                  for name in ("passage_ids", "entities")}
         folder.append(columns, "pdeg", self._pdeg[base["rows"]:])
         folder.write(columns, "edeg", self._edeg, gen)
         folder.write(columns, "efsum", self._efsum, gen)
@@ -222,7 +217,8 @@ class CorpusGraph:
         manifest = {"generation": gen, "rows": len(self.passage_ids),
                     "entities": len(self.entities), "next_segment": self._next_sid,
                     "segments": [{"sid": s.sid, "row0": s.row0, "rows": s.rows}
-                                 for s in self._segments], "columns": columns}
+                                 for s in self._segments], "columns": columns,
+                    "tables": tables}
         folder.commit(manifest, previous=current)
         self._saved = (Path(directory), manifest)
 
@@ -232,6 +228,8 @@ class CorpusGraph:
         if len(self._segments) < 2:
             return False
         self._merge_tail(first=0)
+        self.passage_ids.compact()
+        self.entities.compact()
         return True
 
     def _merge_tail(self, first: int = 1) -> None:
@@ -261,8 +259,8 @@ class CorpusGraph:
                 "save it there (re-ingesting the corpus does this)"
             )
         graph = cls()
-        graph.passage_ids = folder.strings(manifest, "passage_ids")
-        graph.entities = folder.strings(manifest, "entities")
+        graph.passage_ids = StringTable.load(folder, manifest, "passage_ids")
+        graph.entities = StringTable.load(folder, manifest, "entities")
         graph._pdeg = folder.column(manifest, "pdeg")
         graph._edeg = folder.column(manifest, "edeg")
         graph._efsum = folder.column(manifest, "efsum")
@@ -275,8 +273,6 @@ class CorpusGraph:
         want = (manifest["rows"],) * 2 + (manifest["entities"],) * 3
         if sizes != want or sum(s.rows for s in graph._segments) != manifest["rows"]:
             raise IndexCorruptError(f"{folder.path}: the columns disagree with the manifest")
-        graph._passage_index = dict(zip(graph.passage_ids, range(len(graph.passage_ids))))
-        graph._entity_index = dict(zip(graph.entities, range(len(graph.entities))))
         graph._next_sid = int(manifest["next_segment"])
         graph._saved = (Path(directory), manifest)
         return graph
@@ -358,23 +354,25 @@ class CorpusGraph:
 
     def entity_frequency(self, key: str) -> int:
         """How many passages mention the entity with normalised name ``key`` (0 if none)."""
-        col = self._entity_index.get(key)
-        return 0 if col is None else int(self._edeg[col])
+        col = int(self.entities.find([key])[0])
+        return 0 if col < 0 else int(self._edeg[col])
 
     def query_entities(self, query: str) -> list[str]:
         """The entity keys of ``query`` that occur in the corpus graph."""
-        keys = (normalize_entity(name) for name in extract_entities(query))
-        return [key for key in dict.fromkeys(keys) if key in self._entity_index]
+        keys = list(dict.fromkeys(normalize_entity(name) for name in extract_entities(query)))
+        return [key for key, col in zip(keys, self.entities.find(keys).tolist()) if col >= 0]
 
     def seeds(self, query: str, fused: Sequence[tuple[str, float]]) -> tuple[np.ndarray, np.ndarray]:
         """Restart nodes and weights: the query's entities and the top fused candidate at
         full weight, every fused candidate at 0.05 x its max-normalised score."""
         n_passages = len(self.passage_ids)
         weights: dict[int, float] = {}
-        for key in self.query_entities(query):
-            weights[n_passages + self._entity_index[key]] = ANCHOR_SEED_WEIGHT
-        index = self._passage_index
-        known = [(index[pid], score) for pid, score in fused if pid in index]
+        keys = list(dict.fromkeys(normalize_entity(name) for name in extract_entities(query)))
+        for col in self.entities.find(keys).tolist():
+            if col >= 0:
+                weights[n_passages + col] = ANCHOR_SEED_WEIGHT
+        rows = self.passage_ids.find([pid for pid, _ in fused]).tolist()
+        known = [(row, score) for row, (_, score) in zip(rows, fused) if row >= 0]
         top = max((score for _, score in known), default=0.0)
         for row, score in known:
             if top > 0 and score > 0:

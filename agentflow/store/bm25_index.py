@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from agentflow.store.index_files import IndexCorruptError, IndexFolder, encode_strings
+from agentflow.store.index_files import IndexCorruptError, IndexFolder
+from agentflow.store.string_table import StringTable
 
 KIND = "agentflow.bm25"
-VERSION = 2
+#: 3: ids and vocabulary as string tables (looked up without loading them into a dict).
+VERSION = 3
 K1 = 1.5
 B = 0.75
 #: A query term held by fewer than one passage in this many is scored in full first.
@@ -102,9 +104,9 @@ class BM25Index:
     """A BM25 index over passage ids: build it, extend it, save it to a folder, load it back."""
 
     def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.vocab: list[str] = []
-        self._term: dict[str, int] = {}
+        #: Passage ids by row, and the vocabulary by term id.
+        self.ids = StringTable()
+        self.vocab = StringTable()
         self._doclen = np.zeros(0, np.float32)
         self._df = np.zeros(0, np.int64)
         self._segments: list[Segment] = []
@@ -135,21 +137,21 @@ class BM25Index:
             return 0
         tokens = _tokenize(texts, self._stemmer)
         first = len(self.ids)
-        term = self._term
-        flat: list[int] = []
+        # Term ids: the known terms' from the vocabulary, new terms numbered in the order
+        # first seen (as one build over all passages numbers them).
+        seen = list(dict.fromkeys(tok for doc in tokens for tok in doc))
+        found = self.vocab.find(seen)
+        new = [tok for tok, tid in zip(seen, found.tolist()) if tid < 0]
+        found[found < 0] = np.arange(len(self.vocab), len(self.vocab) + len(new))
+        term = dict(zip(seen, found.tolist()))
+        self.vocab.extend(new)
+        flat = [term[tok] for doc in tokens for tok in doc]
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
-        for doc in tokens:
-            for tok in doc:
-                tid = term.get(tok)
-                if tid is None:
-                    tid = term[tok] = len(self.vocab)
-                    self.vocab.append(tok)
-                flat.append(tid)
         rows = np.repeat(np.arange(first, first + len(ids), dtype=np.int64), lengths)
         seg = _segment(self._next_sid, rows, np.asarray(flat, dtype=np.int64), len(self.vocab))
         self._next_sid += 1
         self._segments.append(seg)
-        self.ids.extend(ids)
+        self.ids.extend(list(ids))
         self._doclen = np.concatenate([self._doclen, lengths.astype(np.float32)])
         df = np.zeros(len(self.vocab), np.int64)
         df[: len(self._df)] = self._df
@@ -169,6 +171,8 @@ class BM25Index:
             return False
         self._segments = [_merge(self._next_sid, self._segments, len(self.vocab))]
         self._next_sid += 1
+        self.ids.compact()
+        self.vocab.compact()
         self._bounds, self._part_cache, self._part_cached = {}, {}, 0
         return True
 
@@ -177,7 +181,7 @@ class BM25Index:
         replaced, never written in place)."""
         other = BM25Index.__new__(BM25Index)
         other.__dict__.update(self.__dict__)
-        other.ids, other.vocab, other._term = list(self.ids), list(self.vocab), dict(self._term)
+        other.ids, other.vocab = self.ids.clone(), self.vocab.clone()
         other._segments = list(self._segments)
         return other
 
@@ -195,12 +199,12 @@ class BM25Index:
         if current is None or base is None or current.get("generation") != base.get("generation"):
             store.clear()
             base, current = {"columns": {}, "segments": [], "rows": 0, "terms": 0,
-                             "generation": 0}, None
+                             "generation": 0, "tables": {}}, None
         columns = dict(base["columns"])
         gen = int(base["generation"]) + 1
         store.path.mkdir(parents=True, exist_ok=True)
-        store.append(columns, "ids", encode_strings(self.ids[base["rows"]:]))
-        store.append(columns, "vocab", encode_strings(self.vocab[base["terms"]:]))
+        tables = {name: getattr(self, name).save(store, columns, name, base["tables"].get(name), gen)
+                  for name in ("ids", "vocab")}
         store.append(columns, "doclen", self._doclen[base["rows"]:])
         saved = {s["sid"] for s in base["segments"]}
         if len(self._segments) > MAX_SEGMENTS:
@@ -217,7 +221,7 @@ class BM25Index:
         manifest = {"generation": gen, "rows": len(self.ids), "terms": len(self.vocab),
                     "total_length": float(self._doclen.sum(dtype=np.float64)),
                     "segments": [{"sid": s.sid} for s in self._segments], "columns": columns,
-                    "next_segment": self._next_sid}
+                    "tables": tables, "next_segment": self._next_sid}
         store.commit(manifest, previous=current)
         self._saved = (Path(folder), manifest)
 
@@ -230,9 +234,8 @@ class BM25Index:
         if manifest is None:
             raise FileNotFoundError(f"no BM25 index in {folder}")
         index = cls()
-        index.ids = store.strings(manifest, "ids")
-        index.vocab = store.strings(manifest, "vocab")
-        index._term = dict(zip(index.vocab, range(len(index.vocab))))
+        index.ids = StringTable.load(store, manifest, "ids")
+        index.vocab = StringTable.load(store, manifest, "vocab")
         index._doclen = store.column(manifest, "doclen")
         if (len(index.ids), len(index.vocab), len(index._doclen)) != (
                 manifest["rows"], manifest["terms"], manifest["rows"]):
@@ -322,9 +325,8 @@ class BM25Index:
         df_all = self._df
         # A term repeated in the query counts each time, as in bm25s.
         counts: dict[int, int] = {}
-        for tok in tokens:
-            tid = self._term.get(tok)
-            if tid is not None and tid < len(df_all):
+        for tid in self.vocab.find(tokens).tolist():
+            if 0 <= tid < len(df_all):
                 counts[tid] = counts.get(tid, 0) + 1
         if not counts:
             return []

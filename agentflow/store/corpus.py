@@ -45,6 +45,7 @@ from agentflow.store.bm25_index import VERSION as BM25_VERSION
 from agentflow.store.bm25_index import BM25Index
 from agentflow.store.chroma_store import ChromaCollection
 from agentflow.store.fusion import reciprocal_rank_fusion, weighted_fusion
+from agentflow.store.overlap import all_at_once
 from agentflow.store.segments import SegmentedCollection
 from agentflow.store.side_index import COUNT_TTL, SideIndex
 from agentflow.store.titles import TitleRule
@@ -491,9 +492,14 @@ class CorpusStore:
         pool = k if mode != "hybrid" else max(k, candidates or self.candidates)
         dense: list[list[tuple[str, float]]] = [[] for _ in queries]
         sparse: list[list[tuple[str, float]]] = [[] for _ in queries]
-        if mode in ("dense", "hybrid"):
+        if mode == "hybrid":
+            # The two halves overlap (see :mod:`agentflow.store.overlap`).
+            dense, sparse = all_at_once([
+                lambda: self._chroma.query(self.embedder.embed_queries(list(queries)), pool),
+                lambda: self._bm25_index().search_many(list(queries), pool)])
+        elif mode == "dense":
             dense = self._chroma.query(self.embedder.embed_queries(list(queries)), pool)
-        if mode in ("bm25", "hybrid"):
+        else:
             sparse = self._bm25_index().search_many(list(queries), pool)
         ranked: list[list[tuple[str, float]]] = []
         for d, s in zip(dense, sparse):

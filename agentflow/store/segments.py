@@ -35,12 +35,14 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from agentflow.store.chroma_store import ChromaCollection, _connect, check_name
+from agentflow.store.overlap import all_at_once
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +258,9 @@ class SegmentedCollection:
     def query(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Top-``k`` of every segment, merged by similarity (best first). A passage seen
         in two segments (a merge in flight) counts once."""
-        segments, per_segment = self._each(lambda s: s.query(vectors, k))
+        # The segments are asked at the same time (Chroma's query leaves the GIL).
+        segments, per_segment = self._over_segments(lambda segments: (segments, all_at_once(
+            [partial(segment.query, vectors, k) for segment in segments])))
         if len(per_segment) == 1:
             return per_segment[0]
         names = [s.name for s in segments]

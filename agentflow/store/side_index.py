@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from agentflow.errors import StoreNotFoundError
 from agentflow.records import Passage
 from agentflow.store.index_files import IndexCorruptError, IndexFolder
+from agentflow.store.string_table import StringTable
 
 if TYPE_CHECKING:
     from agentflow.store.corpus import CorpusStore
@@ -49,15 +50,12 @@ class SideIndex(Generic[T]):
 
     def __init__(self, folder: Path, *, kind: str, version: int, load: Callable[[Path], T],
                  new: Callable[[], T], extend: Callable[[T, Sequence[Passage]], int],
-                 ids: Callable[[T], Sequence[str]], count_ttl: float) -> None:
+                 ids: Callable[[T], StringTable], count_ttl: float) -> None:
         self.folder = IndexFolder(folder, kind, version)
         self._load, self._new, self._extend, self._ids = load, new, extend, ids
         self._count_ttl = count_ttl
         self._index: T | None = None
         self._stamp: tuple[int, int] | None = None
-        # The ids of the index last published here, kept by updates (building the set
-        # afresh each time costs O(corpus): ~0.1 s at 10^6 passages).
-        self._known: tuple[T, set[str]] | None = None
         self._lock = threading.Lock()
         self._update_lock = threading.Lock()
         #: Passages fetched from the collection by the last update (they were missing).
@@ -104,19 +102,19 @@ class SideIndex(Generic[T]):
             published = cached.clone() if cached is not None else (
                 self._try_load() if stamp is not None else None)
             index = published if published is not None else self._new()
-            kept = self._known
-            known = kept[1] if kept and cached is not None and kept[0] is cached else set(
-                self._ids(index))
-            self._known = None  # changed below: trusted again only once published
-            new = [p for p in dict((p.id, p) for p in passages).values() if p.id not in known]
+            # Which passages the index lacks, by looking their ids up in its id table
+            # (no set of every id: that cost O(corpus) in each new process).
+            unique = list(dict((p.id, p) for p in passages).values())
+            found = self._ids(index).find([p.id for p in unique])
+            new = [p for p, row in zip(unique, found.tolist()) if row < 0]
             changed = published is None or bool(new)
             if new:
                 self._extend(index, new)
-                known.update(p.id for p in new)
             self.last_fetch = 0
             if len(index) < store.cached_count(self._count_ttl):
-                missing = [i for i in store.all_ids() if i not in known]
-                fetched = store.get(missing)
+                every = store.all_ids()
+                found = self._ids(index).find(every)
+                fetched = store.get([i for i, row in zip(every, found.tolist()) if row < 0])
                 if fetched:
                     self._extend(index, fetched)
                     changed = True
@@ -125,7 +123,6 @@ class SideIndex(Generic[T]):
                 index.save(self.folder.path)
             with self._lock:
                 self._index, self._stamp = index, self.folder.stamp()
-                self._known = (index, known)
             return index
 
     def compact(self, store: CorpusStore, merge: Callable[[T], bool]) -> bool:
@@ -143,6 +140,4 @@ class SideIndex(Generic[T]):
             index.save(self.folder.path)
             with self._lock:
                 self._index, self._stamp = index, self.folder.stamp()
-                known = self._known[1] if self._known and self._known[0] is current else None
-                self._known = (index, known) if known is not None else None
             return True

@@ -82,3 +82,33 @@ def test_candidates_prefer_the_kind_asked_for() -> None:
     assert all(c.text != "Croatian" for c in best)  # a demonym is not a name
     passages = [{"id": "p2", "title": "Pellow", "text": "Pellow is a town in Arden and in Marrow County."}]
     assert answer_candidates(passages, "Which county in which Pellow is located?")[0].text == "Marrow County"
+
+
+def test_a_possessed_noun_group_and_a_title_with_an_abbreviation_stay_whole() -> None:
+    # The possessed noun keeps its modifiers and stops before the outer verb.
+    assert _steps("Who is the spouse of Wide Eye's main director?")[0] == (
+        "Who is the main director of Wide Eye?", [])
+    assert _steps("Which region is Corin Tayle's city of birth located?") == [
+        ("Which birth city of Corin Tayle?", []),
+        ("Which region is #1 located?", [1]),
+    ]
+    assert _steps("When did the country of Izgal's performer invade Mardia?")[0] == (
+        "Who is the performer of Izgal?", [])
+    # "The Oddities of Mr. Cool" is one title: its dot ends no name.
+    assert _steps("Which river runs through the birthplace of the person who made The Oddities "
+                  "of Mr. Cool?")[0] == ("Who made The Oddities of Mr. Cool?", [])
+    # "und" joins a title's words like "and".
+    assert _steps("What piece by the composer of Bastel und Bastella is famous?")[0] == (
+        "Who is the composer of Bastel und Bastella?", [])
+
+
+@pytest.mark.parametrize(("question", "noun"), [
+    ("What is the political party that Sergio Tolan belongs to?", "party"),
+    ("What is the main international airport in Ostrelle?", "airport"),
+    ("What movie stars Tomas Verrel?", "movie"),  # "stars" is the verb
+    ("What county shares a border with Vell County?", "county"),
+    ("What is the name of the waterfall in Ostrelle?", "waterfall"),
+    ("Who is the wife of Tomas Verrel?", None),
+])
+def test_the_asked_noun_is_the_head_of_its_noun_group(question: str, noun: str | None) -> None:
+    assert asked_noun(question) == noun

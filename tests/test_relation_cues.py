@@ -156,3 +156,24 @@ def test_a_name_that_goes_on_with_its_place_gives_the_place() -> None:
     passages = [_p("t", "Tulsa", "The Philbrook Museum of Tulsa is one of the top fine art museums.")]
     names = [c.text for c in answer_candidates(passages, "Which city is the Philbrook Museum located in?")]
     assert names[0] == "Tulsa"
+
+
+def test_a_school_asked_for_is_answered_by_a_university() -> None:
+    passages = [_p("h", "Friedrich Hayek", "Hayek studied under Constantin von Monakow. He earned "
+                   "doctorates in law and political science at the University of Vienna.")]
+    assert _top(passages, "What is the school where Hayek got his doctorates?") == "University of Vienna"
+
+
+def test_a_quoted_title_is_not_the_person_asked_for_nor_a_piece_of_one() -> None:
+    passages = [_p("o", "The Oddities of Mr. Cool", "The Oddities of Mr. Cool is an album of rap artist "
+                   "Frans Magal. Several songs on it are sampled from Wodin's \"Friends\".")]
+    assert _top(passages, "Who made The Oddities of Mr. Cool?") == "Frans Magal"
+    passages = [_p("j", "The Jewel", "The Jewel is a sequel to the film \"Romancing the Stone\".")]
+    names = [c.text for c in answer_candidates(passages, "What is the sequel of The Jewel?")]
+    assert "the Stone" not in names and "Stone" not in names
+
+
+def test_a_sentence_opening_adverb_is_no_name() -> None:
+    passages = [_p("m", "Mozart", "Similarly, the Rondo alla Turca by Mozart is used as a cliché.")]
+    names = [c.text for c in answer_candidates(passages, "What piece by Mozart is used as a cliché?")]
+    assert "Similarly" not in names

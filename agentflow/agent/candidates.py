@@ -17,13 +17,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentflow.agent.answer_types import AnswerType, expected_type, fits, span_type
-from agentflow.agent.decompose import nests
+from agentflow.agent.decompose import nests, noun_group
 from agentflow.agent.gazetteer import is_continent, is_country, is_region, place_kind
 from agentflow.agent.relations import families, relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
 
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"“(])")
+# A sentence ends at . ! ? ; before a capital, but not after an initial ("Harris W.
+# Fawell") or a title's abbreviation ("Mr. Cool", "St. Louis", "Dr. No").
+_SENTENCE = re.compile(r"(?<=[.!?;])(?<!\b[A-Z]\.)(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr|Mt|Co|No|vs)\.)(?<!\bMrs\.)(?<!\bInc\.)"
+                       r"\s+(?=[A-Z0-9\"“(])")
 _NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:\s+(%|percent|[a-z]{3,12}))?")
 _UNIT_STOP = frozenset("and or of in on at to for by with from the a an is was were are".split())
 
@@ -178,6 +181,10 @@ def _near_relation(sentence: str, at: int, relation: set[str], asked: set[str]) 
     return 1.0
 
 
+# "Similarly, ...", "Originally, ...": an adverb opening a sentence (not "Kelly", "Beverly").
+_OPENING_ADVERB = re.compile(r"[A-Z][a-z]{2,}(?:ally|ily|ely|arly|ntly|sly|bly|tly)")
+
+
 def _markup_or_common(sentence: str, span: str, at: int, common: set[str], kind: AnswerType) -> bool:
     """A span that is no name: page markup ("BULLET::::-"), a common word capitalised
     because it opens the sentence ("Featuring lyrics ..."), a piece of an abbreviation
@@ -191,8 +198,9 @@ def _markup_or_common(sentence: str, span: str, at: int, common: set[str], kind:
     # "Johann Strauss II." ends a sentence.
     if after[:1] == "." and last.isupper() and (len(last) == 1 or after[1:2].isalnum()):
         return True
-    if at == 0 and " " not in span and span.lower() in common:
-        return True
+    if at == 0 and " " not in span and (span.lower() in common or (
+            _OPENING_ADVERB.fullmatch(span) and after[:1] == ",")):
+        return True  # "Featuring", "Similarly": a word opening the sentence
     # Words the passages also use in lower case, capitalised as part of a longer name
     # ("International Airport" of "Wilmington International Airport", "the Stone"):
     # a description, not a name.
@@ -238,6 +246,9 @@ def _said_to_be(sentence: str, span: str, noun: str) -> bool:
     return bool(said & ({noun} | _NOUN_SYNONYMS.get(noun, set())))
 
 
+_QUOTED = re.compile(r"[\"“]([^\"“”\n]{1,100})[\"”]")
+
+
 def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None,
                     relation: set[str], asked: set[str], common: set[str]) -> float | None:
     """How the words around ``span`` change its odds (the product of the factors
@@ -245,14 +256,19 @@ def _wording_factor(sentence: str, span: str, kind: AnswerType, noun: str | None
     at = sentence.find(span)
     if _markup_or_common(sentence, span, at, common, kind):
         return None
+    quoted = [q.strip() for q in _QUOTED.findall(sentence)]
+    if any(span in q and span != q for q in quoted):
+        return None  # "the Stone" inside "Romancing the Stone": a piece of a title
     factor = _near_relation(sentence, at, relation, asked) * _life_side(sentence, span, asked)
     after = sentence[at + len(span):].lower()
     if noun and noun not in _GENERIC and (re.match(rf"\s+{re.escape(noun)}\b", after)
                                           or _said_to_be(sentence, span, noun)):
         factor *= NOUN_AFTER
-    if kind == AnswerType.PERSON and (is_country(span) or is_region(span)
+    if kind == AnswerType.PERSON and (is_country(span) or is_region(span) or span in quoted
                                       or (span.isupper() and len(span) <= 6)):
-        factor *= PLACE_AS_PERSON  # a country, or an acronym ("JEEMA", "NCP"): an organisation
+        # A country, an acronym ("JEEMA", "NCP": an organisation) or a quoted title
+        # (a work: 'Whodini's "Friends"') is not the person asked for.
+        factor *= PLACE_AS_PERSON
     elif kind == AnswerType.PLACE and span.isupper() and len(span) <= 6 and not (is_country(span) or is_region(span)):
         factor *= PLACE_AS_PERSON  # "IOC", "NATO": an organisation, not the place asked
     return factor
@@ -328,7 +344,10 @@ def outer_relation_words(question: str) -> set[str]:
 
 
 _ASKED = re.compile(r"^(?:in |on |at |from |for |to |of |by )?(?:which|what)\s+(?:is |was |are |were )?"
-                    r"(?:the )?(?P<noun>[a-z]+)(?:\s+of\s+(?:the\s+)?(?P<inner>[a-z]+))?")
+                    r"(?:the )?(?P<words>[a-z]+(?:\s+[a-z]+)*)")
+# Words that end the noun group a which/what question asks for.
+_GROUP_END = frozenset("of that which where who whom whose when in on at from by for to with "
+                       "is was are were did does do has had and or a an the".split())
 # Nouns that names seldom hold: "Elizabeth City" is no likelier to be the city asked for.
 _UNNAMED = frozenset("city town village place location area country nation state".split())
 _SETTLEMENTS = frozenset("city town village capital hamlet suburb neighborhood neighbourhood".split())
@@ -339,21 +358,35 @@ _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)$")
 
 def asked_noun(question: str) -> str | None:
     """The noun a which/what question asks for: "county" in "Which county borders X?",
-    "waterfall" in "What is the name of the waterfall in X?" (None for who/when/...)."""
+    "waterfall" in "What is the name of the waterfall in X?", "party" in "What is the
+    political party that X belongs to?" (None for who/when/...)."""
     m = _ASKED.match(" ".join(question.lower().split()))
     if not m:
         return None
-    noun = m.group("noun")
-    if noun in _GENERIC and m.group("inner"):
-        noun = m.group("inner")
-    return None if noun in _GENERIC or noun in {"is", "was", "did", "does", "do"} else noun
+    words = m.group("words").split()
+    if len(words) > 2 and words[0] in _GENERIC and words[1] == "of":
+        words = words[3:] if words[2] == "the" else words[2:]  # "the name of the waterfall"
+    group: list[str] = []
+    for word in words:
+        if word in _GROUP_END:
+            break
+        group.append(word)
+    noun = noun_group(" ".join(group)).split()[-1] if group else None
+    return None if noun is None or noun in _GENERIC or noun in {"is", "was", "did", "does", "do"} else noun
+
+
+# Names of one kind that hold another noun: "University of Vienna" is the school asked for.
+_KIND_SYNONYMS = {"school": {"university", "college", "academy", "institute", "conservatory"},
+                  "university": {"college", "institute"}, "college": {"university", "institute"},
+                  "team": {"club", "fc"}, "club": {"team", "fc"}}
 
 
 def _kind_factor(span: str, noun: str | None, place: str | None) -> float:
     """How well ``span`` is the kind of thing asked for: a span holding the asked noun
     ("McDowell County" for "which county") or, for "which country/state", a span the
     gazetteer knows as one, is likelier; a gazetteer miss less likely."""
-    if noun and noun not in _UNNAMED and re.search(rf"\b{re.escape(noun)}\b", span.lower()):
+    if noun and noun not in _UNNAMED and re.search(
+            rf"\b(?:{'|'.join(map(re.escape, {noun} | _KIND_SYNONYMS.get(noun, set())))})\b", span.lower()):
         return 3.0
     if noun in _SETTLEMENTS and (is_country(span) or is_region(span)):
         return 0.3  # "Which city ...?" is not answered by "China" or "Missouri"

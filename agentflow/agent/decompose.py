@@ -17,7 +17,7 @@ from agentflow.agent.schemas import Plan, PlannedStep
 from agentflow.agent.state import REF, content_words
 from agentflow.memory.entities import extract_entities
 
-__all__ = ["clause_plan"]
+__all__ = ["clause_plan", "noun_group"]
 
 _PERSON_NOUNS = frozenset(
     "author composer performer director founder producer creator writer singer artist "
@@ -69,7 +69,10 @@ _BARE_RELATIVE = re.compile(
 # "the country containing Nugegoda", "the team featuring X".
 _PRESENT_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+ing)\s+(?P<prep>)(?P<rest>(?:#\d+|[A-Z]).*)$")
 _OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
-_POSSESSIVE = re.compile(r"(?P<owner>#\d+|[A-Z][^\s']*(?:\s+[A-Z][^\s']*){0,5})'s\s+(?P<noun>[a-z][\w-]*)")
+# The possessed noun may carry modifiers ("Big Eye's main director"): up to three
+# lower-case words, cut back to its noun group by :func:`noun_group`.
+_POSSESSIVE = re.compile(r"(?P<owner>#\d+|[A-Z][^\s']*(?:\s+[A-Z][^\s']*){0,5})'s\s+"
+                         r"(?P<noun>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})")
 # "the city of London", "the village of Clonbrook": the "of" phrase is a name, not a hop.
 _NAMING_NOUNS = frozenset(
     "village town city hamlet borough municipality state province county island republic "
@@ -80,19 +83,40 @@ _NOT_HOPS = frozenset("east west north south rest end beginning middle side top 
                       "half number name".split())
 # A title that runs on past a possessive: "Mouthfeansu's Ember".
 _POSSESSIVE_TITLE = re.compile(r"'s(?:\s+[A-Z][\w-]*)+")
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|for\s+|from\s+|to\s+|&\s+)?[A-Z][\w'’.-]*)*")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|and\s+|und\s+|et\s+|for\s+|from\s+|to\s+|&\s+)?"
+                              r"[A-Z][\w'’.-]*)*")
 _WH_ONLY = frozenset("what which who whom whose where when how many much is was are were "
                      "did does do the a an of in".split())
 _MAX_STEPS = 4
 # Heads of the noun phrases a bare relative clause or a participle peels as a hop.
 _HOP_NOUNS = _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS
 # Nouns of several words that the noun pattern cannot hold ("of" ends it).
-_COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace"}
+_COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace",
+              "city of birth": "birth city", "country of birth": "birth country",
+              "alma mater": "alma-mater"}
+# Head nouns beyond the hop nouns that a possessed noun group may end in.
+_OTHER_HEADS = frozenset(
+    "alma-mater laboratory museum airport stadium hospital library church park building "
+    "hotel ship album song film movie book novel series show language religion "
+    "currency".split())
 _GENERIC_PEOPLE = frozenset("person man woman one people individual".split())
 
 
 def _names(text: str) -> list[str]:
     return [e for e in extract_entities(text) if not re.fullmatch(r"\d{3,4}s?", e)]
+
+
+def noun_group(words: str) -> str:
+    """The noun group that ``words`` start with: the shortest prefix of up to three words
+    that ends in a known head noun ("political party" of "political party that", "main
+    director" of "main director invade"), else the first word. Shortest, because a
+    verb can look like a noun ("What movie stars X": the group is "movie")."""
+    split = words.split()[:3]
+    for size in range(1, len(split) + 1):
+        head = split[size - 1]
+        if {head, head[:-1] if head.endswith("s") else head} & (_HOP_NOUNS | _OTHER_HEADS):
+            return " ".join(split[:size])
+    return split[0] if split else ""
 
 
 def _leading_name(text: str) -> str | None:
@@ -102,7 +126,10 @@ def _leading_name(text: str) -> str | None:
         return m.group(0)
     names = _names(text)
     run = _CAPITALISED_RUN.match(text)
-    if run and names and len(run.group(0)) > len(names[0]) and run.group(0).startswith(names[0]):
+    # The extractor drops a leading "The" and stops at an abbreviation's dot ("The
+    # Oddventures of Mr. Cool"): the run holds the whole title.
+    core = re.sub(r"^The\s+", "", run.group(0)) if run else ""
+    if run and names and len(core) > len(names[0]) and core.startswith(names[0]):
         # A title the extractor cut at a lower-case word: "Songs from Birgergas".
         return run.group(0).rstrip(".") if not run.group(0).endswith("Co.") else run.group(0)
     for candidate in (names[:1] and [names[0], f"the {names[0]}"]):
@@ -136,8 +163,8 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
     """The innermost peelable phrase of ``text``: (start, end, sub-question)."""
     found: list[tuple[int, int, str]] = []
     for m in _POSSESSIVE.finditer(text):
-        owner, noun = m.group("owner"), m.group("noun")
-        found.append((m.start(), m.end(), _ask(noun, f"of {owner}")))
+        owner, noun = m.group("owner"), noun_group(m.group("noun"))
+        found.append((m.start(), m.start("noun") + len(noun), _ask(noun, f"of {owner}")))
     for start in [m.start() for m in re.finditer(r"\bthe\s", text)]:
         tail = text[start:]
         rel = _RELATIVE.match(tail)

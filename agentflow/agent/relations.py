@@ -22,7 +22,8 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "perform": ("performed", "performer", "recorded", "sang", "singer", "artist", "band", "song",
                 "album"),
     "base": ("headquartered", "headquarters", "based", "offices", "office", "seat"),
-    "study": ("studied", "educated", "attended", "alumnus", "alumna", "graduated", "student"),
+    "study": ("studied", "educated", "attended", "alumnus", "alumna", "graduated", "student",
+              "alma", "mater"),
     # "In which country is X?" / "Which country is home to X?" are answered by "X lies in".
     "locate": ("located", "lies", "situated", "lie", "location", "sits", "country", "home"),
     "release": ("released", "published", "publication", "issued", "premiered", "debuted"),

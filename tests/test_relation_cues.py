@@ -177,3 +177,10 @@ def test_a_sentence_opening_adverb_is_no_name() -> None:
     passages = [_p("m", "Mozart", "Similarly, the Rondo alla Turca by Mozart is used as a cliché.")]
     names = [c.text for c in answer_candidates(passages, "What piece by Mozart is used as a cliché?")]
     assert "Similarly" not in names
+
+
+def test_the_first_sentence_of_the_named_entitys_page_defines_it() -> None:
+    # Two spans stated alike: the one in the page's lead sentence is likelier.
+    passages = [_p("h", "Harlan Fesk", "Harlan Fesk grew up near Welton. Harlan Fesk grew up near Norcross.")]
+    scores = {c.text: c.score for c in answer_candidates(passages, "Which city did Harlan Fesk grow up near?")}
+    assert scores["Welton"] > 1.2 * scores["Norcross"]

@@ -64,6 +64,9 @@ SUBJECT_FACTOR = 0.5
 #: entity the question names: a span in a sentence naming it in full, or in the passage
 #: about it (its title), is likelier than one beside a namesake ("Thador Grathvan").
 NAMED_FACTOR = 2.0
+#: The first sentence of the named entity's own page defines it ("Aschenbrodel is a
+#: ballet written by Johann Strauss II"): its spans are likelier than later ones.
+LEAD_FACTOR = 1.5
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
@@ -460,7 +463,7 @@ def answer_candidates(
         title_words = content_words(p.get("title", ""))
         title_tokens = set(normalize_entity(p.get("title", "")).split())
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
-        for sentence in sentences(p["text"]):
+        for index, sentence in enumerate(sentences(p["text"])):
             s_norm = f" {normalize_entity(sentence)} "
             # A name counts when all its words are in the sentence: "Strauss" in "Johann
             # Strauss II", "Walsh" in "Raoul Walsh" (a namesake shares only some words).
@@ -498,6 +501,8 @@ def answer_candidates(
                         score *= 1.0 + hop_bonus
                 if names_it:
                     score *= NAMED_FACTOR
+                if about_named and index == 0:
+                    score *= LEAD_FACTOR
                 if key in subjects and any(f" {key} " in f" {t} " for t in anchor_texts):
                     # Named by the first hop and with a passage of its own: the bridge.
                     score *= SUBJECT_FACTOR

@@ -14,6 +14,7 @@ from agentflow.evals.world import generate_world
 from agentflow.records import Passage
 from agentflow.store import CorpusStore
 from agentflow.store import segments as seg
+from agentflow.store.corpus import embedding_text
 from agentflow.tools.corpus_search import CorpusSearch
 
 
@@ -163,3 +164,46 @@ def test_a_delta_whose_registration_was_lost_is_folded_not_deleted(
     assert reopened.compact() == 10
     assert reopened.count() == 60 and reopened.segments() == [("agentflow_corpus", 60)]
     assert reopened.get([passages[55].id])[0].id == passages[55].id
+
+
+def test_a_local_delta_has_a_database_of_its_own(world: tuple[list[Passage], list[str]],
+                                                 tmp_path: Path, small_segments: None) -> None:
+    """Chroma's add slows with the size of the database too: a local store's deltas are
+    each in their own, and compaction removes them."""
+    passages, _ = world
+    store = CorpusStore(tmp_path / "s", embedder="hash")
+    for batch in _batches(passages[:90], 50, 20):
+        store.add(batch)
+    deltas = [name for name, _ in store.segments()[1:]]
+    folders = sorted(f.name for f in (tmp_path / "s" / seg.DELTA_DIR).iterdir())
+    assert len(deltas) == 2 and folders == sorted(deltas)
+    names = {c if isinstance(c, str) else c.name for c in store._chroma.client.list_collections()}
+    assert names == {"agentflow_corpus"}  # the base's database holds the base alone
+    reader = CorpusStore(tmp_path / "s")
+    assert reader.count() == 90 and reader.get([passages[80].id])[0].id == passages[80].id
+    assert store.compact() == 40
+    assert list((tmp_path / "s" / seg.DELTA_DIR).iterdir()) == []
+    assert reader.search(passages[80].text, k=1, mode="dense")[0].id == passages[80].id
+    store.add(passages[90:100])  # a new delta after compaction gets a name never used
+    assert store.segments()[1][0] not in deltas
+
+
+def test_a_delta_beside_the_base_from_an_earlier_version_is_searched_and_folded(
+        world: tuple[list[Passage], list[str]], tmp_path: Path, small_segments: None) -> None:
+    import json
+
+    from agentflow.store.chroma_store import ChromaCollection
+
+    passages, questions = world
+    store = CorpusStore(tmp_path / "s", embedder="hash")
+    store.add(passages[:50])
+    old = ChromaCollection("agentflow_corpus.d0001", client=store._chroma.client)
+    late = passages[50:60]
+    old.add([p.id for p in late], store.embedder.embed([embedding_text(p) for p in late]),
+            [p.text for p in late], [{"title": p.title, "source": p.source, "chunk": p.chunk}
+                                     for p in late])
+    store._chroma.base.set_metadata({seg.REGISTRY_KEY: json.dumps([old.name])})
+    reopened = CorpusStore(tmp_path / "s")
+    assert reopened.count() == 60
+    assert reopened.search(late[3].text, k=1, mode="dense")[0].id == late[3].id
+    assert reopened.compact() == 10 and reopened.segments() == [("agentflow_corpus", 60)]

@@ -352,14 +352,16 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         fig["library"] = in_subprocess("library", payload) if not args.skip_library else None
     if increments and not args.skip_increments:
         fig["increments"] = bench_increments(store_dir, increments, args.batch_size, root,
-                                             compact=args.compact, warm=args.warm)
+                                             compact=args.compact, warm=args.warm,
+                                             paired=args.paired)
     if not args.keep:
         shutil.rmtree(store_dir, ignore_errors=True)
     return fig
 
 
 def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
-                     root: Path, *, compact: bool = False, warm: bool = False) -> dict[str, Any]:
+                     root: Path, *, compact: bool = False, warm: bool = False,
+                     paired: bool = False) -> dict[str, Any]:
     """Seconds of each batch of ``size`` added onto the big store (and its side indexes'
     and Chroma's shares), against the first batch added to an empty store; the same for
     Chroma's own add onto a copy of the big store's own collection and onto an empty one,
@@ -367,7 +369,9 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
     ``compact`` the seconds :meth:`CorpusStore.compact` takes to fold them into one.
     ``warm``: every batch through one store kept open (its indexes loaded once, before
     the first batch and outside the timings), as a serving process that ingests adds;
-    otherwise each batch opens the folder afresh, as a new ``agentflow ingest`` does."""
+    otherwise each batch opens the folder afresh, as a new ``agentflow ingest`` does.
+    ``paired``: before each batch, the same batch added to an empty store too, and the
+    median of the per-batch ratios reported (robust to a machine whose load drifts)."""
     vectors = HashingEmbedder().embed([embedding_text(p) for p in extra])
     empty = timed_add(root / "empty", extra[:size])
     raw_empty = raw_add(raw_collection(root / "raw-empty"), extra[:size], vectors[:size])
@@ -386,7 +390,11 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
         kept = CorpusStore(store_dir, embedder=TimedEmbedder())
         kept.search("warm up", k=1, mode="bm25")  # the BM25 index loaded
         CorpusSearch(kept)  # and the entity graph
+    pairs: list[float] = []
     for i in range(0, len(extra), size):
+        if paired:
+            pairs.append(timed_add(root / "empty-pair", extra[i : i + size])["seconds"])
+            shutil.rmtree(root / "empty-pair", ignore_errors=True)
         batches.append(timed_add(store_dir, extra[i : i + size], kept))
         raw_batches.append(raw_add(raw, extra[i : i + size], vectors[i : i + size]))
         print(f"  batch {len(batches)}: {batches[-1]}, chroma alone {raw_batches[-1]:.2f} s",
@@ -409,6 +417,8 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
             "empty_s": empty["seconds"], "empty_side_s": empty["side_seconds"],
             "empty_chroma_s": empty["chroma_seconds"], "empty_after_s": again["seconds"],
             "ratio_median_both": statistics.median(seconds) / ((empty["seconds"] + again["seconds"]) / 2),
+            "paired_empty_s": pairs,
+            "paired_ratio_median": statistics.median(b / e for b, e in zip(seconds, pairs)) if pairs else None,
             "batches_s": seconds, "side_s": [b["side_seconds"] for b in batches],
             "embed_s": [b["embed_seconds"] for b in batches],
             "chroma_in_place_s": [b["chroma_seconds"] for b in batches],
@@ -471,6 +481,10 @@ def report_increments(inc: dict[str, Any]) -> None:
         if inc.get("empty_after_s") is not None:
             print(f"  onto an empty store again after the batches {inc['empty_after_s']:.2f} s:"
                   f" median ratio to the mean of both {inc['ratio_median_both']:.2f}")
+        if inc.get("paired_empty_s"):
+            print("  paired: the same batch onto an empty store just before each: "
+                  + ", ".join(f"{e:.2f}" for e in inc["paired_empty_s"])
+                  + f" s; median of the per-batch ratios {inc['paired_ratio_median']:.2f}")
         print(f"  Chroma's own add of the same batches: onto empty {inc['chroma_empty_s']:.2f} s,"
               f" onto the big collection median {statistics.median(inc['chroma_batches_s']):.2f} s:"
               f" ratio {inc['chroma_ratio_median']:.2f}")
@@ -502,6 +516,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", action="store_true",
                         help="add the incremental batches through one store kept open (a server "
                              "that ingests) instead of opening it afresh for each")
+    parser.add_argument("--paired", action="store_true",
+                        help="before each incremental batch, add the same batch to an empty "
+                             "store too: the ratio per batch, robust to a drifting load")
     parser.add_argument("--compact", action="store_true",
                         help="after the incremental batches, time `compact` (deltas into the base)")
     parser.add_argument("--search-only", metavar="STORE",
@@ -579,7 +596,7 @@ def later_run(args: argparse.Namespace, root: Path) -> None:
     else:
         fig["increments"] = bench_increments(Path(args.increments_onto), passages[n:],
                                              args.batch_size, root, compact=args.compact,
-                                             warm=args.warm)
+                                             warm=args.warm, paired=args.paired)
     print(json.dumps(fig) if args.json else "", flush=True)
     if not args.json:
         report(fig)

@@ -274,3 +274,43 @@ def test_a_failed_update_loses_no_passage(world: tuple[list[Passage], list[str]]
     index = store._bm25_index()
     assert len(index) == 120 and len(set(index.ids)) == 120
     assert passages[110].id in [h.id for h in store.search(passages[110].title, k=3, mode="bm25")]
+
+
+def test_an_ingestion_reads_no_earlier_segment(world: tuple[list[Passage], list[str]],
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new process that appends needs neither index's earlier segments (hundreds of
+    megabytes at 10^6 passages); the first search reads them."""
+    from agentflow.store.index_files import IndexFolder
+
+    passages, questions = world
+    _store(tmp_path, passages[:200])
+    read: list[str] = []
+    real = IndexFolder.column
+    monkeypatch.setattr(IndexFolder, "column",
+                        lambda self, manifest, name, **kw: read.append(name) or real(self, manifest, name, **kw))
+    fresh = CorpusStore(tmp_path / "store")
+    fresh.add(passages[200:260])
+    assert not [name for name in read if name.startswith("seg")]
+    assert fresh.search(questions[0], k=5, mode="bm25")
+    assert [name for name in read if name.startswith("seg")]
+
+
+@pytest.mark.parametrize("index", ["bm25", "graph"])
+def test_a_damaged_segment_an_append_did_not_read_is_found_by_the_first_search(
+        world: tuple[list[Passage], list[str]], tmp_path: Path, index: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    passages, questions = world
+    once = _store(tmp_path / "once", passages[:260])
+    expected = [h.id for h in CorpusSearch(once).search(questions[1], k=5)]
+    store = _store(tmp_path, passages[:200])
+    folder = store.path / index
+    manifest = json.loads((folder / "manifest.json").read_text())
+    column = next(c for name, c in manifest["columns"].items() if name.startswith("seg"))
+    data = bytearray((folder / column["file"]).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / column["file"]).write_bytes(bytes(data))
+    fresh = CorpusStore(store.path)
+    fresh.add(passages[200:260])  # appended without reading the damaged segment
+    assert [h.id for h in CorpusSearch(fresh).search(questions[1], k=5)] == expected
+    assert "rebuilding it from the collection" in caplog.text

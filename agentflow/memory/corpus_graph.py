@@ -29,6 +29,7 @@ from agentflow.memory.entities import extract_entities, normalize_entity
 from agentflow.memory.local_ppr import forward_push, multi_arange
 from agentflow.memory.ppr import PageRankOperator, hub_dampened
 from agentflow.store.index_files import IndexCorruptError, IndexFolder
+from agentflow.store.lazy_segments import LazySegments
 from agentflow.store.string_table import StringTable
 
 __all__ = ["CorpusGraph"]
@@ -111,10 +112,18 @@ class CorpusGraph:
         # Sum of the hub factors of each entity's passages: the denominator of the
         # entity -> passage transition (a passage's factor never changes once added).
         self._efsum = np.zeros(0, np.float64)
-        self._segments: list[GraphSegment] = []
+        self._segs: LazySegments[GraphSegment] = LazySegments()
         self._next_sid = 0
         self._operator: PageRankOperator | None = None
         self._saved: tuple[Path, dict[str, Any]] | None = None
+
+    @property
+    def _segments(self) -> list[GraphSegment]:
+        return self._segs.all()
+
+    def complete(self) -> None:
+        """Read the segments not read yet (a damaged one raises :class:`IndexCorruptError`)."""
+        self._segs.all()
 
     @classmethod
     def build(cls, passages: Iterable[tuple[str, str, str]]) -> CorpusGraph:
@@ -151,7 +160,7 @@ class CorpusGraph:
         p_cols = np.asarray(cols, dtype=np.int64)
         seg = _segment(self._next_sid, row0, p_indptr, p_cols, len(self.entities))
         self._next_sid += 1
-        self._segments.append(seg)
+        self._segs.append(seg)
         new_pdeg = np.asarray(lengths, dtype=np.int32)
         self._pdeg = np.concatenate([self._pdeg, new_pdeg])
         n_ent = len(self.entities)
@@ -176,7 +185,7 @@ class CorpusGraph:
         other = CorpusGraph.__new__(CorpusGraph)
         other.__dict__.update(self.__dict__)
         other.passage_ids, other.entities = self.passage_ids.clone(), self.entities.clone()
-        other._segments = list(self._segments)
+        other._segs = self._segs.copy()
         other._operator = None
         return other
 
@@ -205,27 +214,27 @@ class CorpusGraph:
         folder.write(columns, "edeg", self._edeg, gen)
         folder.write(columns, "efsum", self._efsum, gen)
         saved = {s["sid"] for s in base["segments"]}
-        if len(self._segments) > MAX_SEGMENTS:
-            self._merge_tail()
-        for seg in self._segments:
+        if not saved or len(self._segs) > MAX_SEGMENTS:
+            if len(self._segments) > MAX_SEGMENTS:  # all written, or some merged: read them
+                self._merge_tail()
+        for seg in self._segs.in_memory():
             if seg.sid not in saved:
                 for part in _PARTS:
                     folder.write(columns, f"seg{seg.sid}.{part}", getattr(seg, part), gen)
-        live = {f"seg{s.sid}." for s in self._segments}
+        entries = self._segs.entries(lambda seg: {"sid": seg.sid, "row0": seg.row0, "rows": seg.rows})
+        live = {f"seg{e['sid']}." for e in entries}
         columns = {k: v for k, v in columns.items()
                    if not k.startswith("seg") or k[: k.index(".") + 1] in live}
         manifest = {"generation": gen, "rows": len(self.passage_ids),
                     "entities": len(self.entities), "next_segment": self._next_sid,
-                    "segments": [{"sid": s.sid, "row0": s.row0, "rows": s.rows}
-                                 for s in self._segments], "columns": columns,
-                    "tables": tables}
+                    "segments": entries, "columns": columns, "tables": tables}
         folder.commit(manifest, previous=current)
         self._saved = (Path(directory), manifest)
 
     def merge_segments(self) -> bool:
         """Merge every segment into one, as if the graph were built at once (a store's
         compaction); False when there was nothing to merge."""
-        if len(self._segments) < 2:
+        if len(self._segs) < 2:
             return False
         self._merge_tail(first=0)
         self.passage_ids.compact()
@@ -244,13 +253,15 @@ class CorpusGraph:
         merged = _segment(self._next_sid, tail[0].row0, np.concatenate(indptrs),
                           np.concatenate(cols).astype(np.int64), len(self.entities))
         self._next_sid += 1
-        self._segments = [*self._segments[:first], merged]
+        self._segs.replace([*self._segments[:first], merged])
         self._operator = None
 
     @classmethod
-    def load(cls, directory: str | Path) -> CorpusGraph:
+    def load(cls, directory: str | Path, *, lazy: bool = False) -> CorpusGraph:
         """Read a graph written by :meth:`save` (columns memory-mapped). A missing graph is
-        ``StoreNotFoundError``; a damaged one :class:`IndexCorruptError`."""
+        ``StoreNotFoundError``; a damaged one :class:`IndexCorruptError`. ``lazy``: read the
+        segments only when first needed (an append does not need them; :meth:`complete`
+        reads them and checks them)."""
         folder = IndexFolder(directory, KIND, VERSION)
         manifest = folder.read_manifest()
         if manifest is None:
@@ -264,15 +275,23 @@ class CorpusGraph:
         graph._pdeg = folder.column(manifest, "pdeg")
         graph._edeg = folder.column(manifest, "edeg")
         graph._efsum = folder.column(manifest, "efsum")
-        for entry in manifest["segments"]:
+
+        def read(entry: dict[str, Any]) -> GraphSegment:
             sid = entry["sid"]
-            parts = [folder.column(manifest, f"seg{sid}.{p}") for p in _PARTS]
-            graph._segments.append(GraphSegment(sid, int(entry["row0"]), *parts))
+            segment = GraphSegment(sid, int(entry["row0"]),
+                                   *(folder.column(manifest, f"seg{sid}.{p}") for p in _PARTS))
+            if segment.rows != int(entry["rows"]):
+                raise IndexCorruptError(f"{folder.path}: segment {sid} disagrees with the manifest")
+            return segment
+
+        graph._segs = LazySegments(manifest["segments"], read)
         sizes = (len(graph.passage_ids), len(graph._pdeg), len(graph.entities),
                  len(graph._edeg), len(graph._efsum))
         want = (manifest["rows"],) * 2 + (manifest["entities"],) * 3
-        if sizes != want or sum(s.rows for s in graph._segments) != manifest["rows"]:
+        if sizes != want or sum(int(e["rows"]) for e in manifest["segments"]) != manifest["rows"]:
             raise IndexCorruptError(f"{folder.path}: the columns disagree with the manifest")
+        if not lazy:
+            graph.complete()
         graph._next_sid = int(manifest["next_segment"])
         graph._saved = (Path(directory), manifest)
         return graph

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from agentflow.store.index_files import IndexCorruptError, IndexFolder
+from agentflow.store.lazy_segments import LazySegments
 from agentflow.store.string_table import StringTable
 
 KIND = "agentflow.bm25"
@@ -108,8 +109,10 @@ class BM25Index:
         self.ids = StringTable()
         self.vocab = StringTable()
         self._doclen = np.zeros(0, np.float32)
-        self._df = np.zeros(0, np.int64)
-        self._segments: list[Segment] = []
+        # Document frequencies, computed from the segments when first needed (an append to
+        # an index whose segments were not read leaves them uncomputed).
+        self._df_cache: np.ndarray | None = np.zeros(0, np.int64)
+        self._segs: LazySegments[Segment] = LazySegments()
         self._norm: np.ndarray | None = None
         # Per-term score bounds for max-score and common terms' tf parts, valid for one
         # length norm (one index state).
@@ -121,6 +124,24 @@ class BM25Index:
         # What the folder this index came from (or was last saved to) holds, so that a
         # save appends only what is new.
         self._saved: tuple[Path, dict[str, Any]] | None = None
+
+    @property
+    def _segments(self) -> list[Segment]:
+        return self._segs.all()
+
+    @property
+    def _df(self) -> np.ndarray:
+        df = self._df_cache
+        if df is None:
+            df = np.zeros(len(self.vocab), np.int64)
+            for seg in self._segments:
+                df[: seg.terms] += np.diff(seg.indptr)
+            self._df_cache = df
+        return df
+
+    def complete(self) -> None:
+        """Read the segments not read yet (a damaged one raises :class:`IndexCorruptError`)."""
+        self._df  # noqa: B018 - reads the segments and sums their frequencies
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> BM25Index:
@@ -150,13 +171,14 @@ class BM25Index:
         rows = np.repeat(np.arange(first, first + len(ids), dtype=np.int64), lengths)
         seg = _segment(self._next_sid, rows, np.asarray(flat, dtype=np.int64), len(self.vocab))
         self._next_sid += 1
-        self._segments.append(seg)
+        self._segs.append(seg)
         self.ids.extend(list(ids))
         self._doclen = np.concatenate([self._doclen, lengths.astype(np.float32)])
-        df = np.zeros(len(self.vocab), np.int64)
-        df[: len(self._df)] = self._df
-        df += np.diff(seg.indptr)
-        self._df = df
+        if self._df_cache is not None:
+            df = np.zeros(len(self.vocab), np.int64)
+            df[: len(self._df_cache)] = self._df_cache
+            df += np.diff(seg.indptr)
+            self._df_cache = df
         self._norm = None
         self._bounds, self._part_cache, self._part_cached = {}, {}, 0
         return len(ids)
@@ -167,9 +189,9 @@ class BM25Index:
     def merge_segments(self) -> bool:
         """Merge every segment into one, as if the index were built at once (a store's
         compaction); False when there was nothing to merge."""
-        if len(self._segments) < 2:
+        if len(self._segs) < 2:
             return False
-        self._segments = [_merge(self._next_sid, self._segments, len(self.vocab))]
+        self._segs.replace([_merge(self._next_sid, self._segments, len(self.vocab))])
         self._next_sid += 1
         self.ids.compact()
         self.vocab.compact()
@@ -182,7 +204,7 @@ class BM25Index:
         other = BM25Index.__new__(BM25Index)
         other.__dict__.update(self.__dict__)
         other.ids, other.vocab = self.ids.clone(), self.vocab.clone()
-        other._segments = list(self._segments)
+        other._segs = self._segs.copy()
         return other
 
     # ---- persistence ------------------------------------------------------------------
@@ -207,28 +229,33 @@ class BM25Index:
                   for name in ("ids", "vocab")}
         store.append(columns, "doclen", self._doclen[base["rows"]:])
         saved = {s["sid"] for s in base["segments"]}
-        if len(self._segments) > MAX_SEGMENTS:
-            merged = _merge(self._next_sid, self._segments[1:], len(self.vocab))
-            self._next_sid += 1
-            self._segments = [self._segments[0], merged]
-        for seg in self._segments:
+        if not saved or len(self._segs) > MAX_SEGMENTS:
+            segments = self._segments  # all of them written, or some merged: read them
+            if len(segments) > MAX_SEGMENTS:
+                merged = _merge(self._next_sid, segments[1:], len(self.vocab))
+                self._next_sid += 1
+                self._segs.replace([segments[0], merged])
+        for seg in self._segs.in_memory():
             if seg.sid not in saved:
                 for part in ("indptr", "docs", "tf"):
                     store.write(columns, f"seg{seg.sid}.{part}", getattr(seg, part), gen)
-        live = {f"seg{s.sid}." for s in self._segments}
+        entries = self._segs.entries(lambda seg: {"sid": seg.sid})
+        live = {f"seg{e['sid']}." for e in entries}
         columns = {k: v for k, v in columns.items()
                    if not k.startswith("seg") or k[: k.index(".") + 1] in live}
         manifest = {"generation": gen, "rows": len(self.ids), "terms": len(self.vocab),
                     "total_length": float(self._doclen.sum(dtype=np.float64)),
-                    "segments": [{"sid": s.sid} for s in self._segments], "columns": columns,
+                    "segments": entries, "columns": columns,
                     "tables": tables, "next_segment": self._next_sid}
         store.commit(manifest, previous=current)
         self._saved = (Path(folder), manifest)
 
     @classmethod
-    def load(cls, folder: Path) -> BM25Index:
+    def load(cls, folder: Path, *, lazy: bool = False) -> BM25Index:
         """Load an index written by :meth:`save` (memory-mapped); a missing index raises
-        ``FileNotFoundError``, a damaged one :class:`IndexCorruptError`."""
+        ``FileNotFoundError``, a damaged one :class:`IndexCorruptError`. ``lazy``: read the
+        segments only when first needed (an append does not need them; :meth:`complete`
+        reads them and checks them)."""
         store = IndexFolder(folder, KIND, VERSION)
         manifest = store.read_manifest()
         if manifest is None:
@@ -240,14 +267,16 @@ class BM25Index:
         if (len(index.ids), len(index.vocab), len(index._doclen)) != (
                 manifest["rows"], manifest["terms"], manifest["rows"]):
             raise IndexCorruptError(f"{folder}: the columns disagree with the manifest")
-        df = np.zeros(len(index.vocab), np.int64)
-        for entry in manifest["segments"]:
+
+        def read(entry: dict[str, Any]) -> Segment:
             sid = entry["sid"]
-            seg = Segment(sid, *(store.column(manifest, f"seg{sid}.{p}")
-                                 for p in ("indptr", "docs", "tf")))
-            df[: seg.terms] += np.diff(seg.indptr)
-            index._segments.append(seg)
-        index._df = df
+            return Segment(sid, *(store.column(manifest, f"seg{sid}.{p}")
+                                  for p in ("indptr", "docs", "tf")))
+
+        index._segs = LazySegments(manifest["segments"], read)
+        index._df_cache = None
+        if not lazy:
+            index.complete()
         index._next_sid = int(manifest["next_segment"])
         index._saved = (Path(folder), manifest)
         return index

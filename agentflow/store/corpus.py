@@ -520,7 +520,8 @@ def bm25_side_index(folder: Path) -> SideIndex[BM25Index]:
     def extend(index: BM25Index, passages: Sequence[Passage]) -> int:
         return index.append([p.id for p in passages], [embedding_text(p) for p in passages])
 
-    return SideIndex(folder, kind=BM25_KIND, version=BM25_VERSION, load=BM25Index.load,
+    return SideIndex(folder, kind=BM25_KIND, version=BM25_VERSION,
+                     load=lambda path: BM25Index.load(path, lazy=True),
                      new=BM25Index, extend=extend, ids=lambda index: index.ids,
                      count_ttl=COUNT_TTL)
 

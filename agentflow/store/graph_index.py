@@ -26,7 +26,7 @@ def graph_index_for(store: CorpusStore) -> SideIndex[CorpusGraph]:
     index = getattr(store, "_graph_index", None)
     if index is None:
         index = SideIndex(store.path / GRAPH_DIR, kind=KIND, version=VERSION,
-                          load=CorpusGraph.load, new=CorpusGraph, extend=_extend,
+                          load=lambda path: CorpusGraph.load(path, lazy=True), new=CorpusGraph, extend=_extend,
                           ids=lambda graph: graph.passage_ids, count_ttl=COUNT_TTL)
         store._graph_index = index  # type: ignore[attr-defined]
     return index

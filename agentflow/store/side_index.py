@@ -5,8 +5,10 @@ the published index, reloaded when another process published a newer one (one ``
 call), and brought up to date when it lags the collection (checked at most every
 ``COUNT_TTL`` seconds, because Chroma's ``count`` costs time proportional to the
 collection). Ingestion calls :meth:`SideIndex.update` with the passages it added: under
-the folder's lock it loads what is published, appends only what is new, saves and
-publishes. A damaged index on disk is logged, never used, and rebuilt from the collection.
+the folder's lock it loads what is published (its segments left unread: an append does
+not need them), appends only what is new, saves and publishes. A damaged index on disk is
+logged, never used, and rebuilt from the collection: found when it is loaded, or when a
+search first reads its segments.
 Updates work on a copy, so searches in other threads keep a consistent index meanwhile.
 """
 
@@ -36,6 +38,8 @@ class Persistent(Protocol):
     """What a side index offers: its passage ids, a copy, and saving to a folder."""
 
     def __len__(self) -> int: ...
+
+    def complete(self) -> None: ...
 
     def clone(self) -> Persistent: ...
 
@@ -71,7 +75,8 @@ class SideIndex(Generic[T]):
             return None
 
     def _published(self) -> T | None:
-        """The index as published now, reloaded if the manifest changed since."""
+        """The index as published now, reloaded if the manifest changed since, with all
+        its segments read (``None`` when there is none, or it is damaged: then removed)."""
         with self._lock:
             stamp = self.folder.stamp()
             if self._index is None or stamp != self._stamp:
@@ -81,6 +86,15 @@ class SideIndex(Generic[T]):
                     stamp = self.folder.stamp()
                     loaded = self._try_load()
                 self._index, self._stamp = loaded, stamp
+            if self._index is not None:
+                try:
+                    self._index.complete()
+                except IndexCorruptError as exc:
+                    log.warning("%s: %s; rebuilding it from the collection", self.folder.path, exc)
+                    self._index, self._stamp = None, None
+                    with self.folder.lock():
+                        if self.folder.stamp() == stamp:  # not replaced meanwhile
+                            self.folder.clear()
             return self._index
 
     def current(self, store: CorpusStore) -> T:
@@ -88,6 +102,7 @@ class SideIndex(Generic[T]):
         index = self._published()
         if index is None or len(index) < store.cached_count(self._count_ttl):
             index = self.update(store, [])
+            index.complete()
         return index
 
     def update(self, store: CorpusStore, passages: Sequence[Passage]) -> T:
@@ -101,29 +116,38 @@ class SideIndex(Generic[T]):
             # is ours alone (no copy needed).
             published = cached.clone() if cached is not None else (
                 self._try_load() if stamp is not None else None)
-            index = published if published is not None else self._new()
-            # Which passages the index lacks, by looking their ids up in its id table
-            # (no set of every id: that cost O(corpus) in each new process).
-            unique = list(dict((p.id, p) for p in passages).values())
-            found = self._ids(index).find([p.id for p in unique])
-            new = [p for p, row in zip(unique, found.tolist()) if row < 0]
-            changed = published is None or bool(new)
-            if new:
-                self._extend(index, new)
-            self.last_fetch = 0
-            if len(index) < store.cached_count(self._count_ttl):
-                every = store.all_ids()
-                found = self._ids(index).find(every)
-                fetched = store.get([i for i, row in zip(every, found.tolist()) if row < 0])
-                if fetched:
-                    self._extend(index, fetched)
-                    changed = True
-                self.last_fetch = len(fetched)
-            if changed:
-                index.save(self.folder.path)
-            with self._lock:
-                self._index, self._stamp = index, self.folder.stamp()
-            return index
+            try:
+                return self._append(store, passages, published)
+            except IndexCorruptError as exc:  # a segment read to be merged was damaged
+                log.warning("%s: %s; rebuilding it from the collection", self.folder.path, exc)
+                self.folder.clear()
+                return self._append(store, passages, None)
+
+    def _append(self, store: CorpusStore, passages: Sequence[Passage], published: T | None) -> T:
+        """The body of :meth:`update` (folder locked): extend, save, publish."""
+        index = published if published is not None else self._new()
+        # Which passages the index lacks, by looking their ids up in its id table
+        # (no set of every id: that cost O(corpus) in each new process).
+        unique = list(dict((p.id, p) for p in passages).values())
+        found = self._ids(index).find([p.id for p in unique])
+        new = [p for p, row in zip(unique, found.tolist()) if row < 0]
+        changed = published is None or bool(new)
+        if new:
+            self._extend(index, new)
+        self.last_fetch = 0
+        if len(index) < store.cached_count(self._count_ttl):
+            every = store.all_ids()
+            found = self._ids(index).find(every)
+            fetched = store.get([i for i, row in zip(every, found.tolist()) if row < 0])
+            if fetched:
+                self._extend(index, fetched)
+                changed = True
+            self.last_fetch = len(fetched)
+        if changed:
+            index.save(self.folder.path)
+        with self._lock:
+            self._index, self._stamp = index, self.folder.stamp()
+        return index
 
     def compact(self, store: CorpusStore, merge: Callable[[T], bool]) -> bool:
         """Bring the index up to date, then ``merge`` its segments into one and publish

@@ -393,8 +393,10 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
     pairs: list[float] = []
     for i in range(0, len(extra), size):
         if paired:
-            pairs.append(timed_add(root / "empty-pair", extra[i : i + size])["seconds"])
-            shutil.rmtree(root / "empty-pair", ignore_errors=True)
+            # A new folder each time: Chroma keeps one client per path for the whole process.
+            pair = root / f"empty-pair-{i}"
+            pairs.append(timed_add(pair, extra[i : i + size])["seconds"])
+            shutil.rmtree(pair, ignore_errors=True)
         batches.append(timed_add(store_dir, extra[i : i + size], kept))
         raw_batches.append(raw_add(raw, extra[i : i + size], vectors[i : i + size]))
         print(f"  batch {len(batches)}: {batches[-1]}, chroma alone {raw_batches[-1]:.2f} s",

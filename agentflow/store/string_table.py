@@ -91,7 +91,10 @@ class StringTable(Sequence[str]):
 
     def __init__(self) -> None:
         self._data = np.zeros(0, np.uint8)
-        self._starts = np.zeros(1, np.int64)
+        self._count = 0
+        # Where each string starts (plus the end), found from the bytes when first needed:
+        # appending new ids needs no string's bytes, so no pass over them.
+        self._starts_cache: np.ndarray | None = np.zeros(1, np.int64)
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
         # How many leading runs are the ones saved in the folder this table came from.
         self._runs_saved = 0
@@ -99,7 +102,14 @@ class StringTable(Sequence[str]):
     # ---- reading ----------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._starts) - 1
+        return self._count
+
+    @property
+    def _starts(self) -> np.ndarray:
+        starts = self._starts_cache
+        if starts is None:
+            starts = self._starts_cache = _starts(self._data)
+        return starts
 
     @overload
     def __getitem__(self, i: int) -> str: ...
@@ -181,8 +191,10 @@ class StringTable(Sequence[str]):
         data, starts = _encoded(values)
         hashes = _hash(data, starts)
         order = np.argsort(hashes, kind="stable")
+        if self._starts_cache is not None:
+            self._starts_cache = np.concatenate([self._starts_cache, starts[1:] + len(self._data)])
         self._data = np.concatenate([self._data, data])
-        self._starts = np.concatenate([self._starts, starts[1:] + self._starts[-1]])
+        self._count += len(values)
         self._runs = [*self._runs, (hashes[order], order.astype(np.int64) + first)]
         if len(self._runs) > MAX_RUNS:
             self._merge_runs(1)
@@ -222,8 +234,9 @@ class StringTable(Sequence[str]):
         """Write the table as columns ``name*`` of ``folder`` and return its manifest entry.
         ``saved``: the entry of the same folder's published manifest that ``columns`` come
         from (only what is new is appended), or ``None`` when ``columns`` hold none of it."""
-        count = saved["count"] if saved else 0
-        folder.append(columns, name, self._data[int(self._starts[count]):])
+        # The columns hold the saved bytes: append what came after them.
+        saved_bytes = int(columns[name]["length"]) if saved and name in columns else 0
+        folder.append(columns, name, self._data[saved_bytes:])
         runs_on_disk = len(saved["runs"]) if saved else 0
         if saved and self._runs_saved == runs_on_disk:
             new = self._runs[runs_on_disk:]
@@ -246,12 +259,14 @@ class StringTable(Sequence[str]):
             raise IndexCorruptError(f"{folder.path}: the manifest has no table {name!r}")
         table = cls()
         table._data = folder.column(manifest, name)
-        table._starts = _starts(table._data)
+        table._starts_cache = None
         hashes = folder.column(manifest, f"{name}.hash")
         pos = folder.column(manifest, f"{name}.pos")
         sizes = [int(n) for n in entry["runs"]]
         count = int(entry["count"])
-        if not (len(table) == count == sum(sizes) == len(hashes) == len(pos)):
+        table._count = count
+        ends_right = not len(table._data) or table._data[-1] == _NEWLINE
+        if not (ends_right and count == sum(sizes) == len(hashes) == len(pos)):
             raise IndexCorruptError(f"{folder.path}: table {name!r} disagrees with the manifest")
         bounds = np.cumsum([0, *sizes])
         table._runs = [(hashes[a:b], pos[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

@@ -77,6 +77,7 @@ class SideIndex(Generic[T]):
     def _published(self) -> T | None:
         """The index as published now, reloaded if the manifest changed since, with all
         its segments read (``None`` when there is none, or it is damaged: then removed)."""
+        damaged = None
         with self._lock:
             stamp = self.folder.stamp()
             if self._index is None or stamp != self._stamp:
@@ -91,11 +92,14 @@ class SideIndex(Generic[T]):
                     self._index.complete()
                 except IndexCorruptError as exc:
                     log.warning("%s: %s; rebuilding it from the collection", self.folder.path, exc)
-                    self._index, self._stamp = None, None
-                    with self.folder.lock():
-                        if self.folder.stamp() == stamp:  # not replaced meanwhile
-                            self.folder.clear()
-            return self._index
+                    self._index, self._stamp, damaged = None, None, stamp
+            index = self._index
+        if damaged is not None:
+            # Outside our lock: writers take the folder's lock first, then ours.
+            with self.folder.lock():
+                if self.folder.stamp() == damaged:  # not replaced meanwhile
+                    self.folder.clear()
+        return index
 
     def current(self, store: CorpusStore) -> T:
         """The index to search: published, and not behind the collection."""

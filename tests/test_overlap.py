@@ -68,3 +68,13 @@ def test_overlapped_searches_equal_sequential_ones(tmp_path: Path,
     monkeypatch.setattr(corpus, "all_at_once", one_by_one)
     monkeypatch.setattr(seg, "all_at_once", one_by_one)
     assert everything() == overlapped
+
+
+def test_a_call_inside_the_pool_runs_its_parts_in_turn() -> None:
+    """Nested overlaps (an index rebuilt from inside a search half) cannot starve the pool."""
+    from agentflow.store.overlap import WORKERS
+
+    inner = [lambda: all_at_once([lambda: threading.current_thread().name] * 3)] * (WORKERS + 2)
+    results = all_at_once(inner)
+    # The first runs in this thread (free to overlap), the others in the pool (in turn).
+    assert all(len(set(names)) == 1 for names in results[1:])

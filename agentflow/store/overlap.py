@@ -22,6 +22,9 @@ WORKERS = 4
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# Set in the pool's threads: a call made there runs its parts in turn, because waiting in
+# a pool thread for work queued behind it could leave every thread waiting.
+_in_pool = threading.local()
 
 
 def _shared_pool() -> ThreadPoolExecutor:
@@ -34,14 +37,18 @@ def _shared_pool() -> ThreadPoolExecutor:
 
 def beside(call: Callable[[], R]) -> Future[R]:
     """Start ``call`` on the shared pool; its result (or exception) comes from the future."""
-    return _shared_pool().submit(call)
+    def run() -> R:
+        _in_pool.active = True
+        return call()
+
+    return _shared_pool().submit(run)
 
 
 def all_at_once(calls: Sequence[Callable[[], R]]) -> list[R]:
     """The results of ``calls`` in order: all but the first run on the pool while the
     calling thread runs the first. An exception is raised once every call has finished
     (none is left running behind the caller's back)."""
-    if len(calls) < 2:
+    if len(calls) < 2 or getattr(_in_pool, "active", False):
         return [call() for call in calls]
     futures = [beside(call) for call in calls[1:]]
     try:

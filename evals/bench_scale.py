@@ -370,8 +370,7 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
     ``warm``: every batch through one store kept open (its indexes loaded once, before
     the first batch and outside the timings), as a serving process that ingests adds;
     otherwise each batch opens the folder afresh, as a new ``agentflow ingest`` does.
-    ``paired``: before each batch, the same batch added to an empty store too, and the
-    median of the per-batch ratios reported (robust to a machine whose load drifts)."""
+    ``paired``: each batch also added to an empty store just before (ratios per batch)."""
     vectors = HashingEmbedder().embed([embedding_text(p) for p in extra])
     empty = timed_add(root / "empty", extra[:size])
     raw_empty = raw_add(raw_collection(root / "raw-empty"), extra[:size], vectors[:size])
@@ -392,20 +391,16 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
         CorpusSearch(kept)  # and the entity graph
     pairs: list[float] = []
     for i in range(0, len(extra), size):
-        if paired:
-            # A new folder each time: Chroma keeps one client per path for the whole process.
-            pair = root / f"empty-pair-{i}"
-            pairs.append(timed_add(pair, extra[i : i + size])["seconds"])
-            shutil.rmtree(pair, ignore_errors=True)
+        if paired:  # a new folder each time: Chroma keeps one client per path
+            pairs.append(timed_add(root / f"pair-{i}", extra[i : i + size])["seconds"])
+            shutil.rmtree(root / f"pair-{i}", ignore_errors=True)
         batches.append(timed_add(store_dir, extra[i : i + size], kept))
         raw_batches.append(raw_add(raw, extra[i : i + size], vectors[i : i + size]))
         print(f"  batch {len(batches)}: {batches[-1]}, chroma alone {raw_batches[-1]:.2f} s",
               file=sys.stderr, flush=True)
     del raw
     shutil.rmtree(copy, ignore_errors=True)
-    # Onto empty once more, after the batches: on a shared machine whose load drifts, the
-    # ratio against the mean of the two is fairer than against the first alone.
-    again = timed_add(root / "empty-after", extra[:size])
+    again = timed_add(root / "empty-after", extra[:size])  # the machine's load drifts
     shutil.rmtree(root / "empty-after", ignore_errors=True)
     seconds = [b["seconds"] for b in batches]
     store = kept or CorpusStore(store_dir)
@@ -419,8 +414,8 @@ def bench_increments(store_dir: Path, extra: Sequence[Passage], size: int,
             "empty_s": empty["seconds"], "empty_side_s": empty["side_seconds"],
             "empty_chroma_s": empty["chroma_seconds"], "empty_after_s": again["seconds"],
             "ratio_median_both": statistics.median(seconds) / ((empty["seconds"] + again["seconds"]) / 2),
-            "paired_empty_s": pairs,
-            "paired_ratio_median": statistics.median(b / e for b, e in zip(seconds, pairs)) if pairs else None,
+            "paired_empty_s": pairs, "paired_ratio_median":
+                statistics.median(b / e for b, e in zip(seconds, pairs)) if pairs else None,
             "batches_s": seconds, "side_s": [b["side_seconds"] for b in batches],
             "embed_s": [b["embed_seconds"] for b in batches],
             "chroma_in_place_s": [b["chroma_seconds"] for b in batches],
@@ -480,13 +475,11 @@ def report_increments(inc: dict[str, Any]) -> None:
               + ", ".join(f"{b:.2f}" for b in inc["batches_s"])
               + f" s (side indexes median {statistics.median(inc['side_s']):.2f} s);"
               f"  median ratio {inc['ratio_median']:.2f}, max {inc['ratio_max']:.2f}")
-        if inc.get("empty_after_s") is not None:
-            print(f"  onto an empty store again after the batches {inc['empty_after_s']:.2f} s:"
-                  f" median ratio to the mean of both {inc['ratio_median_both']:.2f}")
+        print(f"  onto an empty store again after the batches {inc['empty_after_s']:.2f} s:"
+              f" median ratio to the mean of both {inc['ratio_median_both']:.2f}")
         if inc.get("paired_empty_s"):
-            print("  paired: the same batch onto an empty store just before each: "
-                  + ", ".join(f"{e:.2f}" for e in inc["paired_empty_s"])
-                  + f" s; median of the per-batch ratios {inc['paired_ratio_median']:.2f}")
+            print("  paired (onto empty just before each): " + ", ".join(f"{e:.2f}" for e in
+                  inc["paired_empty_s"]) + f" s; median ratio {inc['paired_ratio_median']:.2f}")
         print(f"  Chroma's own add of the same batches: onto empty {inc['chroma_empty_s']:.2f} s,"
               f" onto the big collection median {statistics.median(inc['chroma_batches_s']):.2f} s:"
               f" ratio {inc['chroma_ratio_median']:.2f}")
@@ -518,9 +511,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", action="store_true",
                         help="add the incremental batches through one store kept open (a server "
                              "that ingests) instead of opening it afresh for each")
-    parser.add_argument("--paired", action="store_true",
-                        help="before each incremental batch, add the same batch to an empty "
-                             "store too: the ratio per batch, robust to a drifting load")
+    parser.add_argument("--paired", action="store_true", help="each incremental batch also "
+                        "added to an empty store just before it (ratios per batch)")
     parser.add_argument("--compact", action="store_true",
                         help="after the incremental batches, time `compact` (deltas into the base)")
     parser.add_argument("--search-only", metavar="STORE",

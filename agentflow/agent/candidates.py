@@ -375,7 +375,8 @@ def asked_noun(question: str) -> str | None:
             break
         group.append(word)
     noun = noun_group(" ".join(group)).split()[-1] if group else None
-    return None if noun is None or noun in _GENERIC or noun in {"is", "was", "did", "does", "do"} else noun
+    # Verbs end the group (_GROUP_END): what is left is a noun or nothing.
+    return None if noun is None or noun in _GENERIC else noun
 
 
 # Names of one kind that hold another noun: "University of Vienna" is the school asked for.

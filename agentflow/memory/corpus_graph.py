@@ -146,12 +146,7 @@ class CorpusGraph:
         lengths = [len(keys) for keys in keys_of]
         # Entity columns: the known entities' from the table, new ones numbered in the
         # order first seen (as one build over all passages numbers them).
-        seen = list(dict.fromkeys(key for keys in keys_of for key in keys))
-        found = self.entities.find(seen)
-        new = [key for key, col in zip(seen, found.tolist()) if col < 0]
-        found[found < 0] = np.arange(len(self.entities), len(self.entities) + len(new))
-        col_of = dict(zip(seen, found.tolist()))
-        self.entities.extend(new)
+        col_of = self.entities.intern([key for keys in keys_of for key in keys])
         cols = [col_of[key] for keys in keys_of for key in keys]
         row0 = len(self.passage_ids)
         self.passage_ids.extend(ids)

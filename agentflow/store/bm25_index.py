@@ -160,12 +160,7 @@ class BM25Index:
         first = len(self.ids)
         # Term ids: the known terms' from the vocabulary, new terms numbered in the order
         # first seen (as one build over all passages numbers them).
-        seen = list(dict.fromkeys(tok for doc in tokens for tok in doc))
-        found = self.vocab.find(seen)
-        new = [tok for tok, tid in zip(seen, found.tolist()) if tid < 0]
-        found[found < 0] = np.arange(len(self.vocab), len(self.vocab) + len(new))
-        term = dict(zip(seen, found.tolist()))
-        self.vocab.extend(new)
+        term = self.vocab.intern([tok for doc in tokens for tok in doc])
         flat = [term[tok] for doc in tokens for tok in doc]
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
         rows = np.repeat(np.arange(first, first + len(ids), dtype=np.int64), lengths)

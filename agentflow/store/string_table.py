@@ -199,6 +199,16 @@ class StringTable(Sequence[str]):
         if len(self._runs) > MAX_RUNS:
             self._merge_runs(1)
 
+    def intern(self, values: Sequence[str]) -> dict[str, int]:
+        """The number of each distinct one of ``values``, adding those the table lacks in
+        the order first seen (as one build over every value would number them)."""
+        seen = list(dict.fromkeys(values))
+        found = self.find(seen)
+        new = [value for value, at in zip(seen, found.tolist()) if at < 0]
+        found[found < 0] = np.arange(len(self), len(self) + len(new))
+        self.extend(new)
+        return dict(zip(seen, found.tolist()))
+
     def _merge_runs(self, first: int) -> None:
         tail = self._runs[first:]
         if len(tail) < 2:

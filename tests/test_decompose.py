@@ -49,6 +49,17 @@ def test_a_clause_ends_at_a_comma_but_not_inside_a_name() -> None:
     assert steps[-1][0] == "Besides #2, where did Quen trade?"
 
 
+def test_a_subject_relative_keeps_the_setting_of_its_object() -> None:
+    # "played Captain Orl in Vessen Dawn" is one role; the outer clause goes on after it.
+    steps = _steps("Where was the character played by the actor who played Captain Orl in Vessen Dawn "
+                   "born?")
+    assert steps[0][0] == "Who is the actor who played Captain Orl in Vessen Dawn?"
+    assert "Vessen Dawn" not in steps[1][0]
+    # A phrase about the outer clause's own setting is not pulled in: it needs a name and
+    # words after it ("the singer who wrote Ember in 1990" keeps "in 1990" outside).
+    assert _steps("Where was the singer who wrote Ember in 1990 born?")[0][0] == "Who is the singer who wrote Ember?"
+
+
 @pytest.mark.parametrize("question", [
     "Who is the wife of Tomas Verrel?",  # one hop: nothing to peel
     "When was Harbentide written?",

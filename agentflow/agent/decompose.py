@@ -44,6 +44,8 @@ _STOP = (r"(?!(?:the|a|an|which|where|that|who|whom|whose|when|of|in|at|on|from|
 _NOUN = rf"(?P<noun>(?:{_STOP}[a-z][\w'-]*\s+){{0,2}}{_STOP}[a-z][\w'-]*)"
 # A relative clause runs to the next comma or the end: "the river which X turns into, ...".
 _RELATIVE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<rel>{_REL})\s+(?P<rest>(?:[^,]|,(?=\s*[A-Z#]))+)")
+# The setting of a subject relative's object: "played X in <Film>", "won Y at <Games>".
+_OBJECT_SETTING = re.compile(r"\s+(?:in|at|on|from)\s+(?=[A-Z])")
 # A relative clause without its marker: "the country Signmark is from".
 # A subject relative starts with its verb: "who directed", "which also published".
 _SUBJECT_RELATIVE = re.compile(r"(?:also\s+|first\s+)?[a-z]+(?:ed|ote|ung|ew|ade|ought|ave|an|on)\s+"
@@ -175,8 +177,16 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
                 # "the person who directed X studied ...": the clause is the verb and its
                 # object name; what follows belongs to the outer clause.
                 name = _leading_name(body[subject.end():])
-                if name and body[subject.end() + len(name):].strip():
-                    body = body[: subject.end() + len(name)]
+                if name:
+                    # "who played Captain Miller in Saving Private Ryan is ...": a
+                    # prepositional phrase naming where the object is belongs to it.
+                    end = subject.end() + len(name)
+                    where = _OBJECT_SETTING.match(body, end)
+                    place = _leading_name(body[where.end():]) if where else None
+                    if place and not place.startswith("#") and body[where.end() + len(place):].strip():
+                        end = where.end() + len(place)
+                    if body[end:].strip():
+                        body = body[:end]
             else:
                 # "where #1 studied is based": the clause ends at its own verb when the
                 # outer clause's verb follows it.

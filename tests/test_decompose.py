@@ -60,6 +60,21 @@ def test_a_subject_relative_keeps_the_setting_of_its_object() -> None:
     assert _steps("Where was the singer who wrote Ember in 1990 born?")[0][0] == "Who is the singer who wrote Ember?"
 
 
+def test_a_predicate_noun_clause_ends_before_the_outer_verb() -> None:
+    assert _steps("When did the country in which the performer of Velmora is a citizen become part of "
+                  "the Union?") == [
+        ("Who is the performer of Velmora?", []),
+        ("Which country in which #1 is a citizen?", [1]),
+        ("When did #2 become part of the Union?", [2]),
+    ]
+
+
+def test_a_birthplace_without_its_article_is_a_hop() -> None:
+    steps = _steps("What is the main airport in birth place of the director of Harbentide?")
+    assert [q for q, _ in steps] == ["Who is the director of Harbentide?", "Which birthplace of #1?",
+                                     "What is the main airport in #2?"]
+
+
 @pytest.mark.parametrize("question", [
     "Who is the wife of Tomas Verrel?",  # one hop: nothing to peel
     "When was Harbentide written?",

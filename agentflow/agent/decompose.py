@@ -55,6 +55,11 @@ _OBJECT_RELATIVE_END = re.compile(
     r"\s+(?:(?:is|was|were|are|has|had)\b|[a-z]+\s*$)")
 # A passive clause followed by the outer verb: "where X is located become part of ...",
 # "where X was born is located", "where X is located named after".
+# A clause that ends in a predicate noun, then the outer verb: "in which #1 is a citizen
+# become part of ...".
+_NOUN_RELATIVE_END = re.compile(
+    r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+(?:a|an|the)\s+"
+    r"[a-z]+)\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or|who|which|that)\b)[a-z]+")
 _PASSIVE_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+"
     r"[a-z]+(?:ed|en|wn|orn|ght))\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or)\b)[a-z]+")
@@ -93,7 +98,7 @@ _MAX_STEPS = 4
 # Heads of the noun phrases a bare relative clause or a participle peels as a hop.
 _HOP_NOUNS = _PLACE_NOUNS | _PERSON_NOUNS | _ORG_NOUNS
 # Nouns of several words that the noun pattern cannot hold ("of" ends it).
-_COMPOUNDS = {"place of birth": "birthplace", "place of death": "deathplace",
+_COMPOUNDS = {"place of birth": "birthplace", "birth place": "birthplace", "place of death": "deathplace",
               "city of birth": "birth city", "country of birth": "birth country",
               "alma mater": "alma-mater"}
 # Head nouns beyond the hop nouns that a possessed noun group may end in.
@@ -190,7 +195,8 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
             else:
                 # "where #1 studied is based": the clause ends at its own verb when the
                 # outer clause's verb follows it.
-                verb = _OBJECT_RELATIVE_END.match(body) or _PASSIVE_RELATIVE_END.match(body)
+                verb = (_OBJECT_RELATIVE_END.match(body) or _PASSIVE_RELATIVE_END.match(body)
+                        or _NOUN_RELATIVE_END.match(body))
                 if verb:
                     body = body[: verb.end("clause")]
             end = start + rel.start("rest") + len(body)
@@ -237,6 +243,8 @@ def clause_plan(question: str, max_steps: int = _MAX_STEPS) -> Plan | None:
     text = re.sub(r"^The\s", "the ", text)
     for compound, noun in _COMPOUNDS.items():
         text = re.sub(rf"\b{compound}\b", noun, text)
+    # "the airport in birthplace of X": the article a generated question dropped.
+    text = re.sub(r"\b(in|of|at|from|near|to) (birthplace|deathplace) of\b", r"\1 the \2 of", text)
     steps: list[PlannedStep] = []
     while len(steps) < max_steps - 1:
         inner = _innermost(text)

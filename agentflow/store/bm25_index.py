@@ -34,7 +34,7 @@ K1 = 1.5
 B = 0.75
 #: A query term held by fewer than one passage in this many is scored in full first.
 RARE = 64
-#: Cached tf parts of common terms, at most this many values per passage (4 bytes each).
+#: Cached gains of common terms, at most this many values per passage (8 bytes each).
 PART_CACHE_PER_PASSAGE = 8
 #: More segments than this and all but the first (the big initial build) are merged.
 MAX_SEGMENTS = 8
@@ -99,6 +99,27 @@ def _merge(sid: int, segments: Sequence[Segment], n_terms: int) -> Segment:
     np.cumsum(np.bincount(term, minlength=n_terms), out=indptr[1:])
     return Segment(sid, indptr, np.concatenate(rows)[order].astype(np.int32),
                    np.concatenate(tfs)[order].astype(np.float32))
+
+
+def _merge_runs(docs: np.ndarray, scores: np.ndarray, other: np.ndarray,
+                other_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two ascending runs of distinct passages, a passage in both with the sum
+    of its two scores: the shorter run is looked up in the longer by binary search and
+    inserted into it (O(longer), no sort)."""
+    if len(other) == 0:
+        return docs, scores
+    if len(docs) == 0:
+        return other, other_scores
+    if len(docs) < len(other):
+        docs, scores, other, other_scores = other, other_scores, docs, scores
+    at = np.searchsorted(docs, other)
+    hit = at < len(docs)
+    hit[hit] = docs[at[hit]] == other[hit]
+    summed = scores.astype(np.float64)  # a copy
+    summed[at[hit]] += other_scores[hit]
+    miss = ~hit
+    return (np.insert(docs, at[miss], other[miss]),
+            np.insert(summed, at[miss], other_scores[miss]))
 
 
 class BM25Index:
@@ -302,29 +323,33 @@ class BM25Index:
         return norm
 
     def _bound(self, tid: int, idf: np.float32) -> float:
-        """The most term ``tid`` adds to any passage's score (its best ``tf`` part times
-        ``idf``), computed on first use and kept for this index state."""
+        """The most term ``tid`` adds to any passage's score (its best gain), computed on
+        first use and kept for this index state."""
         bound = self._bounds.get(tid)
         if bound is None:
-            parts = [part for _, part in self._parts(tid)]
-            bound = self._bounds[tid] = max((float(part.max()) for part in parts), default=0.0)
-        return float(idf) * bound
+            gains = [gain for _, gain in self._gains(tid, idf)]
+            bound = self._bounds[tid] = max((float(gain.max()) for gain in gains), default=0.0)
+        return bound
 
-    def _parts(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(rows, tf / (tf + norm))`` of term ``tid`` in each segment holding it. A common
-        term's are kept for this index state (its long list is asked for again and again),
-        up to :data:`PART_CACHE_PER_PASSAGE` values per passage in all."""
-        parts = self._part_cache.get(tid)
-        if parts is None:
+    def _gains(self, tid: int, idf: np.float32) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, idf * tf / (tf + norm))`` of term ``tid`` in each segment holding it:
+        what one occurrence of the term in a query adds to each passage's score (computed
+        in float32, as validated against bm25s, and held as float64, the type scores are
+        summed in). ``idf`` is the term's in this index state. A common term's are kept
+        for this index state (its long list is asked for again and again), up to
+        :data:`PART_CACHE_PER_PASSAGE` values per passage in all."""
+        gains = self._part_cache.get(tid)
+        if gains is None:
             norm = self._length_norm()
-            parts = [(rows, tf / (tf + norm[rows])) for rows, tf in self._postings(tid)]
-            size = sum(len(rows) for rows, _ in parts)
+            gains = [(rows, (idf * (tf / (tf + norm[rows]))).astype(np.float64))
+                     for rows, tf in self._postings(tid)]
+            size = sum(len(rows) for rows, _ in gains)
             n_docs = len(self._doclen)
             if (int(self._df[tid]) * RARE >= n_docs
                     and self._part_cached + size <= PART_CACHE_PER_PASSAGE * n_docs):
-                self._part_cache[tid] = parts
+                self._part_cache[tid] = gains
                 self._part_cached += size
-        return parts
+        return gains
 
     def _postings(self, tid: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(rows, tf)`` of term ``tid`` in each segment holding it (rows ascending)."""
@@ -345,7 +370,7 @@ class BM25Index:
         the bar. Every score returned is exact (the sum over all query terms), and a query
         with no such terms costs what one full pass costs."""
         n_docs = len(self._doclen)
-        norm = self._length_norm()
+        self._length_norm()  # (drops the bounds and gains kept for an earlier index state)
         df_all = self._df
         # A term repeated in the query counts each time, as in bm25s.
         counts: dict[int, int] = {}
@@ -370,8 +395,13 @@ class BM25Index:
         while rare < len(terms) and terms[rare][0] * RARE < n_docs:
             rare += 1
         if rare:
-            docs, scores = self._accumulate(docs, scores, terms[:rare], norm)
+            docs, scores = self._accumulate(docs, scores, terms[:rare])
         rest = terms[rare:]
+        while rest and len(docs) < k:
+            # Too few passages to set a bar (a name held by one passage): the rarest
+            # common term is scored in full too, else every common term would be.
+            docs, scores = self._accumulate(docs, scores, rest[:1])
+            rest = rest[1:]
         bar = 0.0
         if rest and len(docs) >= k:
             bar = float(np.partition(scores, len(scores) - k)[len(scores) - k])
@@ -394,9 +424,9 @@ class BM25Index:
                 # of the rare terms' passages once the lookup terms are added.
                 left = sum(t[4] for t in lookup) * (1.0 + 1e-6)
                 floor = bar - left if len(docs) >= k else 0.0
-                docs, scores = self._accumulate(docs, scores, essential, norm, floor)
+                docs, scores = self._accumulate(docs, scores, essential, floor)
             if lookup:
-                docs, scores = self._add_for(docs, scores, lookup, norm, k)
+                docs, scores = self._add_for(docs, scores, lookup, k, bar)
         scores = scores.astype(np.float32)
         want = min(k, len(docs))
         if want < len(docs):
@@ -410,18 +440,33 @@ class BM25Index:
         return [(self.ids[int(docs[i])], float(scores[i])) for i in head if scores[i] > 0]
 
     def _accumulate(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],
-                    norm: np.ndarray, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                    floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Every passage of ``docs`` or holding one of ``terms`` (ascending), with its
         partial score plus what ``terms`` add; passages left below a positive ``floor``
-        after that may be left out."""
+        after that may be left out. (The arrays returned may be shared: not to be
+        written in place.)"""
         n_docs = len(self._doclen)
-        doc_parts, score_parts = [docs], [scores]
+        # Sorted runs of distinct passages: the candidates so far, then each term's
+        # postings (its segments hold successive rows: one after the other, one run).
+        runs = [(docs, scores)]
         for _, tid, times, idf, _ in terms:
-            for rows, part in self._parts(tid):
-                doc_parts.append(rows)
-                score_parts.append(times * (idf * part).astype(np.float64))
-        all_docs = np.concatenate(doc_parts)
-        all_scores = np.concatenate(score_parts)
+            parts = self._gains(tid, idf)
+            if not parts:
+                continue
+            rows, gain = parts[0] if len(parts) == 1 else (
+                np.concatenate([r for r, _ in parts]), np.concatenate([g for _, g in parts]))
+            runs.append((rows, gain if times == 1 else times * gain))
+        # A run much shorter than the one it meets is merged into it (binary search, no
+        # sort); the sums are made in the same order as the passes below make them.
+        docs, scores = runs[0]
+        i = 1
+        while i < len(runs) and min(len(docs), len(runs[i][0])) * 8 <= max(len(docs), len(runs[i][0])):
+            docs, scores = _merge_runs(docs, scores, *runs[i])
+            i += 1
+        if i == len(runs):
+            return docs, scores
+        all_docs = np.concatenate([docs, *(r for r, _ in runs[i:])])
+        all_scores = np.concatenate([scores, *(g for _, g in runs[i:])])
         if len(all_docs) * 8 < n_docs:
             # Few: sum per passage over them alone.
             docs, inverse = np.unique(all_docs, return_inverse=True)
@@ -432,21 +477,25 @@ class BM25Index:
         return docs, dense[docs]
 
     def _add_for(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],
-                 norm: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+                 k: int, bar: float) -> tuple[np.ndarray, np.ndarray]:
         """The candidates (ascending ``docs``, partial ``scores``) that can still reach the
         top ``k`` once ``terms`` are added, with those terms' parts added (exact scores).
         A candidate is dropped as soon as the terms left cannot lift it to the ``k``-th
-        best partial score (which only grows)."""
+        best partial score (which only grows); ``bar`` is at most that score (at least
+        ``k`` candidates reach it)."""
         terms = sorted(terms, key=lambda t: -t[4])
         left = float(sum(t[4] for t in terms))
         n_docs = len(self._doclen)
         for _, tid, times, idf, bound in terms:
-            kth = float(np.partition(scores, len(scores) - k)[len(scores) - k])
-            keep = scores + left * (1.0 + 1e-6) >= kth
-            if not keep.all():
-                docs, scores = docs[keep], scores[keep]
-            scores = scores.copy()
-            for rows, tf in self._postings(tid):
+            # The k-th best is among the few candidates at or above the last one known.
+            top = scores[scores >= bar]
+            if len(top) < k:
+                top = scores
+            bar = float(np.partition(top, len(top) - k)[len(top) - k])
+            keep = scores + left * (1.0 + 1e-6) >= bar
+            # (A copy either way: the scores are added to in place below.)
+            docs, scores = (docs, scores.copy()) if keep.all() else (docs[keep], scores[keep])
+            for rows, gain in self._gains(tid, idf):
                 if len(docs) * 16 < len(rows):
                     # Few candidates: binary search each in the long posting list.
                     at = np.searchsorted(rows, docs)
@@ -461,7 +510,6 @@ class BM25Index:
                     at = np.flatnonzero(found >= 0)
                     where = found[at]
                 if len(where):
-                    t = tf[at]
-                    scores[where] += times * (idf * (t / (t + norm[docs[where]]))).astype(np.float64)
+                    scores[where] += gain[at] if times == 1 else times * gain[at]
             left -= bound
         return docs, scores

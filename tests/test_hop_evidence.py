@@ -62,6 +62,28 @@ def test_a_weak_readers_evidence_keeps_the_question_head_then_the_step_heads_the
     assert strong[:3] == ["q1", "q2", "gold"]
 
 
+def test_a_stated_link_follows_the_step_heads() -> None:
+    from types import SimpleNamespace
+
+    from agentflow.agent.answer import stated_links
+    from agentflow.agent.context import ResearchSettings
+
+    lookup = {pid: {"title": pid, "text": ""} for pid in ("a1", "a2", "a3")}
+    steps = [
+        {"status": "answered", "supported": True, "answer_passage": "a1"},
+        {"status": "answered", "supported": False, "answer_passage": "a2"},  # a stray span
+        {"status": "answered", "supported": True, "answer_passage": "gone"},  # not retrieved
+        {"status": "pending", "supported": True, "answer_passage": "a3"},
+    ]
+    ctx = SimpleNamespace(settings=ResearchSettings())
+    assert stated_links(steps, lookup, ctx) == ["a1"]  # type: ignore[arg-type]
+    heads = ["s1", *stated_links(steps, lookup, ctx)]  # type: ignore[arg-type]
+    order = evidence_order(["q1"], ["b1", "a1", "b2"], ["a2"], trusted=False, step_heads=heads)
+    assert order[:4] == ["q1", "s1", "a1", "b1"]
+    off = SimpleNamespace(settings=ResearchSettings(stated_links=False))
+    assert stated_links(steps, lookup, off) == []  # type: ignore[arg-type]
+
+
 class _CountingEmbedder(HashingEmbedder):
     """Counts the passage texts it is asked to embed."""
 

@@ -29,6 +29,30 @@ def test_the_asked_relations_word_before_a_span_picks_it() -> None:
     assert _top(passages, question, relation_cues=False) == "Lewis Teague"
 
 
+def test_an_appositive_name_takes_the_relation_of_the_phrase_it_names() -> None:
+    # "produced by one of its stars, Michael Douglas": the comma ends the clause, but the
+    # name stands for "one of its stars", whose verb is the asked relation's.
+    passages = [_p("j", "The Jewel of the Nile",
+                   "The Jewel of the Nile is a 1985 adventure film directed by Lewis Teague and "
+                   "produced by one of its stars, Michael Douglas.")]
+    assert _top(passages, "Who is the producer of The Jewel of the Nile?") == "Michael Douglas"
+    assert _top(passages, "Who is the director of The Jewel of the Nile?") == "Lewis Teague"
+
+
+def test_the_page_where_all_the_questions_names_meet_answers_it() -> None:
+    passages = [
+        _p("i", "The Vessen Affair", "The Vessen Affair is a film directed by Oda Lerrin, starring Tomas "
+           "Verrel as Karl Bufano and Jon Abel."),
+        _p("l", "Last Harbour", "Last Harbour is a 2013 comedy film starring Tomas Verrel, Jon Abel and "
+           "Mara Velt."),
+    ]
+    question = "What movie stars Tomas Verrel, Jon Abel and Mara Velt?"
+    # As the last hop of a chain, a page's subject is weighed down as a likely bridge,
+    # but not the page where every name of the question meets.
+    assert _top(passages, question, beyond_subjects=True) == "Last Harbour"
+    assert _top(passages, question, beyond_subjects=True, relation_cues=False) != "Last Harbour"
+
+
 @pytest.mark.parametrize(("question", "answer"), [
     ("Which city did Karel Purkyne die in?", "Prague"),
     ("Where was Karel Purkyne born?", "Wroclaw"),

@@ -100,6 +100,17 @@ def step_heads(sub_questions: list[dict[str, Any]], ctx: RunContext) -> list[str
     return [pid for s in sub_questions for pid in (s.get("head_ids") or [])[:STEP_HEAD]]
 
 
+def stated_links(sub_questions: list[dict[str, Any]], lookup: dict[str, dict[str, Any]],
+                 ctx: RunContext) -> list[str]:
+    """The passage each step's answer was read from, where a sentence of it states what
+    the step asks (``supported``), in plan order: a link of the chain that its own
+    passage states is evidence for that hop whoever read it."""
+    if not ctx.settings.stated_links:
+        return []
+    return [s["answer_passage"] for s in sub_questions
+            if s["status"] == SQ_ANSWERED and s.get("supported") and s.get("answer_passage") in lookup]
+
+
 def broken_link(sub_questions: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first bridge of a plan (a step later steps depend on) not answered by a
     sentence that states it, or None when the chain holds: a chain whose link is a stray
@@ -160,7 +171,7 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     background = rank_evidence(graph_order(ranks, state["question"], sub_questions, ctx), *rest, limit=50)
     question_hits = state.get("question_hits") or []
     trusted = ctx.trusts_reader()
-    heads = step_heads(sub_questions, ctx)
+    heads = step_heads(sub_questions, ctx) + stated_links(sub_questions, lookup, ctx)
     # The run's evidence around a given chain (the same question hits, votes and step heads).
     order = partial(evidence_order, question_hits, background, step_heads=heads)
     # What the single-step floor reads: the passages by the searches' votes alone. The

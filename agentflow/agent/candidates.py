@@ -67,6 +67,10 @@ NAMED_FACTOR = 2.0
 #: The first sentence of the named entity's own page defines it ("Aschenbrodel is a
 #: ballet written by Johann Strauss II"): its spans are likelier than later ones.
 LEAD_FACTOR = 1.5
+#: What a passage naming every one of the question's names (two or more) is about is
+#: where they meet: "What movie stars Morgan Freeman, Robert De Niro and Michael
+#: Douglas?" is answered by the title of the page naming all three, not a bridge.
+MEETING_FACTOR = 2.0
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
@@ -168,14 +172,23 @@ _NEAR_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,;:()\"“”]|\band\b|\bwhile\b|\bwhich\b|\bwho\b")
 
 
+# "<verb> by <a lower-case noun phrase>" ending a clause before an appositive name.
+_APPOSITIVE_AGENT = re.compile(r"\b([a-z]+)\s+by\s+(?:[a-z]+\s+){0,4}[a-z]+\s*$")
+
+
 def _near_relation(sentence: str, at: int, relation: set[str], asked: set[str]) -> float:
     """:data:`NEAR_RELATION` when one of the few words before the span starting at ``at``
     (in its clause) is a word of the asked relation, :data:`NEAR_OTHER` when one is a word
     of another known relation family only, else 1."""
     if at <= 0 or not (relation or asked):
         return 1.0
-    before = _CLAUSE_BREAK.split(sentence[max(0, at - 60):at])[-1]
-    words = [w.lower() for w in _TOKEN.findall(before)][-_NEAR_WORDS:]
+    clauses = _CLAUSE_BREAK.split(sentence[max(0, at - 90):at])
+    words = [w.lower() for w in _TOKEN.findall(clauses[-1])][-_NEAR_WORDS:]
+    appositive = _APPOSITIVE_AGENT.search(clauses[-2]) if len(clauses) > 1 and not clauses[-1].strip() else None
+    if appositive:
+        # "produced by one of its stars, Michael Douglas": the name stands for the
+        # lower-case noun phrase before its comma, and so does that phrase's verb.
+        words.append(appositive.group(1).lower())
     if any(relation_key(w) in relation for w in words):
         return NEAR_RELATION
     near = families(set(words))
@@ -464,6 +477,10 @@ def answer_candidates(
         title_words = content_words(p.get("title", ""))
         title_tokens = set(normalize_entity(p.get("title", "")).split())
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
+        p_tokens = set(normalize_entity(f"{p.get('title', '')} {p['text']}").split())
+        # The page where all the question's names meet (relation_cues: one of its rules).
+        meeting = passage_subject(p.get("title", "")) if len(all_names) >= 2 and all(
+            set(k.split()) <= p_tokens for k in all_names) else ""
         for index, sentence in enumerate(sentences(p["text"])):
             s_norm = f" {normalize_entity(sentence)} "
             # A name counts when all its words are in the sentence: "Strauss" in "Johann
@@ -504,7 +521,9 @@ def answer_candidates(
                     score *= NAMED_FACTOR
                 if about_named and index == 0:
                     score *= LEAD_FACTOR
-                if key in subjects and any(f" {key} " in f" {t} " for t in anchor_texts):
+                if meeting and passage_subject(span) == meeting:
+                    score *= MEETING_FACTOR
+                elif key in subjects and any(f" {key} " in f" {t} " for t in anchor_texts):
                     # Named by the first hop and with a passage of its own: the bridge.
                     score *= SUBJECT_FACTOR
                 mentions[key] = mentions.get(key, 0) + 1

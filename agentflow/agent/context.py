@@ -75,6 +75,9 @@ class ResearchSettings(BaseModel):
     #: corpus entity graph's PPR mass, seeded from the question and its resolved steps
     #: (HippoRAG: passages linked to the entities the chain reached rank higher). 0: off.
     evidence_graph: float = 2.0
+    #: A step's answer passage follows the step heads in the evidence order when a
+    #: sentence of it states what the step asks (agentflow.agent.answer.stated_links).
+    stated_links: bool = True
     #: The model picks among typed candidate spans. False: nobody picks (the floor must be
     #: supported). None: only a trusted model; for an untrusted (small) one the best-scored
     #: candidate stands as the pick. On the development sample None kept F1 (0.139 vs

@@ -44,6 +44,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- subject-page rule only for spans read on that page", "deep_research", {"subject_page_refined": False}),
     ("- runner-up bridges retried when a step finds nothing", "deep_research", {"bridge_retries": 0}),
     ("- evidence ordered with the corpus graph's PPR", "deep_research", {"evidence_graph": 0.0}),
+    ("- stated links after the step heads", "deep_research", {"stated_links": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

@@ -69,6 +69,15 @@ def test_a_predicate_noun_clause_ends_before_the_outer_verb() -> None:
     ]
 
 
+def test_the_same_thing_as_a_name_is_a_hop() -> None:
+    assert _steps("What character comes from the same book as Oda Lerrin?") == [
+        ("What is the book of Oda Lerrin?", []), ("What character comes from #1?", [1])]
+    # Nested: the place a name is given in stays with it.
+    assert [q for q, _ in _steps("In which country is Pelmar, in the same county as Ostra in the same "
+                                 "state as KVXR-FM?")] == [
+        "Which state of KVXR-FM?", "Which county of Ostra in #1?", "In which country is Pelmar, in #2?"]
+
+
 def test_a_birthplace_without_its_article_is_a_hop() -> None:
     steps = _steps("What is the main airport in birth place of the director of Harbentide?")
     assert [q for q, _ in steps] == ["Who is the director of Harbentide?", "Which birthplace of #1?",

@@ -76,6 +76,10 @@ _BARE_RELATIVE = re.compile(
 # "the country containing Nugegoda", "the team featuring X".
 _PRESENT_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+ing)\s+(?P<prep>)(?P<rest>(?:#\d+|[A-Z]).*)$")
 _OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
+# "the same book as X": X's book is the hop ("What character comes from #1?").
+_SAME = re.compile(r"\bthe\s+same\s+(?P<noun>[a-z]+)\s+as\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
+# The place a name is given in ("McRae in #1"): it stays with the name.
+_IN_REF = re.compile(r"\s+in\s+#\d+")
 # The possessed noun may carry modifiers ("Big Eye's main director"): up to three
 # lower-case words, cut back to its noun group by :func:`noun_group`.
 _POSSESSIVE = re.compile(r"(?P<owner>#\d+|[A-Z][^\s']*(?:\s+[A-Z][^\s']*){0,5})'s\s+"
@@ -174,6 +178,13 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
         found.append((m.start(), m.start("noun") + len(noun), _ask(noun, f"of {owner}")))
     for start in [m.start() for m in re.finditer(r"\bthe\s", text)]:
         tail = text[start:]
+        same = _SAME.match(tail)
+        name = _leading_name(same.group("rest")) if same else None
+        if same and name:
+            where = _IN_REF.match(same.group("rest"), len(name))
+            name = same.group("rest")[: where.end()] if where else name
+            found.append((start, start + same.start("rest") + len(name), _ask(same.group("noun"), f"of {name}")))
+            continue
         rel = _RELATIVE.match(tail)
         if rel and (REF.search(rel.group("rest")) or _names(rel.group("rest"))):
             body = rel.group("rest")

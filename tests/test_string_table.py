@@ -104,3 +104,16 @@ def test_a_clone_grows_alone() -> None:
     other.extend(["c"])
     assert table.tolist() == ["a", "b"] and table.find(["c"]).tolist() == [-1]
     assert other.find(["c"]).tolist() == [2]
+
+
+def test_take_gives_the_strings_at_many_rows_at_once(tmp_path: Path) -> None:
+    values = ODD + [f"id-{i}" for i in range(300)]
+    folder = IndexFolder(tmp_path / "t", "test", 1)
+    folder.path.mkdir(parents=True)
+    manifest = _save(StringTable.of(values), folder, None, 1)
+    for table in (StringTable.of(values), StringTable.load(folder, manifest, "t")):
+        rows = [3, 0, 6, 299, 1, 3, 2, 5, 4]
+        assert table.take(rows) == [values[r] for r in rows]
+        assert table.take(np.array([], np.int64)) == []
+        with pytest.raises(IndexError):
+            table.take([len(values)])

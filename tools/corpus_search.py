@@ -50,7 +50,7 @@ class CorpusSearch(SearchTool):
         if graph is None:
             return {}
         rows, scores = graph.local_scores(text, fused)
-        return {graph.passage_ids[int(r)]: float(s) for r, s in zip(rows, scores)}
+        return dict(zip(graph.passage_ids.take(rows), scores.tolist()))
 
     def vectors(self, ids: list[str], *, embedder_name: str) -> dict[str, list[float]]:
         """The store's embeddings of ``ids`` when ``embedder_name`` built them (else none:

@@ -449,10 +449,10 @@ class CorpusGraph:
             want = min(len(scores), k + len(taken))
             head = np.argpartition(-scores, want - 1)[:want]
             # Ties go to the earlier passage, as a stable sort of all passages would.
-            for i in head[np.lexsort((rows[head], -scores[head]))]:
+            head = head[np.lexsort((rows[head], -scores[head]))]
+            for i, pid in zip(head.tolist(), self.passage_ids.take(rows[head])):
                 if len(result) >= k or scores[i] <= 0:
                     break
-                pid = self.passage_ids[int(rows[i])]
                 if pid not in taken:
                     taken.add(pid)
                     result.append((pid, float(scores[i] / best)))

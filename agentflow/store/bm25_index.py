@@ -437,7 +437,8 @@ class BM25Index:
         else:
             head = np.arange(len(docs))
         head = head[np.lexsort((docs[head], -scores[head]))][:want]
-        return [(self.ids[int(docs[i])], float(scores[i])) for i in head if scores[i] > 0]
+        head = head[scores[head] > 0]
+        return list(zip(self.ids.take(docs[head]), scores[head].tolist()))
 
     def _accumulate(self, docs: np.ndarray, scores: np.ndarray, terms: list[tuple],
                     floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

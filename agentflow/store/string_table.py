@@ -130,6 +130,20 @@ class StringTable(Sequence[str]):
     def __iter__(self) -> Iterator[str]:
         return iter(decode_strings(self._data.tobytes()))
 
+    def take(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        """The strings numbered ``rows``, in that order: their bytes gathered and decoded
+        at once (indexing one by one costs a few microseconds a string)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not rows.size:
+            return []
+        if int(rows.min()) < 0 or int(rows.max()) >= len(self):
+            raise IndexError(f"strings {rows.min()}..{rows.max()} of a table of {len(self)}")
+        starts = self._starts
+        first = starts[rows]
+        # Each string's bytes end with its newline: gathered, they decode as a list.
+        data = np.asarray(self._data)[_ranges(first, starts[rows + 1] - first)]
+        return decode_strings(data.tobytes())
+
     def __contains__(self, value: object) -> bool:
         return isinstance(value, str) and bool(self.find([value])[0] >= 0)
 

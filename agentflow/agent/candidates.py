@@ -477,9 +477,11 @@ def answer_candidates(
         title_words = content_words(p.get("title", ""))
         title_tokens = set(normalize_entity(p.get("title", "")).split())
         about_named = bool(named) and (passage_subject(p.get("title", "")) in named)
-        p_tokens = set(normalize_entity(f"{p.get('title', '')} {p['text']}").split())
-        # The page where all the question's names meet (relation_cues: one of its rules).
-        meeting = passage_subject(p.get("title", "")) if len(all_names) >= 2 and all(
+        # The page where all the question's names meet (relation_cues: one of its rules);
+        # its words are only gathered when the question has several names.
+        p_tokens = set(normalize_entity(f"{p.get('title', '')} {p['text']}").split()) \
+            if len(all_names) >= 2 else set()
+        meeting = passage_subject(p.get("title", "")) if p_tokens and all(
             set(k.split()) <= p_tokens for k in all_names) else ""
         for index, sentence in enumerate(sentences(p["text"])):
             s_norm = f" {normalize_entity(sentence)} "

@@ -53,13 +53,13 @@ _SUBJECT_RELATIVE = re.compile(r"(?:also\s+|first\s+)?[a-z]+(?:ed|ote|ung|ew|ade
 _OBJECT_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+[a-z]+(?:ed|ied|ote|ung|ew|ade|ought|orn))"
     r"\s+(?:(?:is|was|were|are|has|had)\b|[a-z]+\s*$)")
-# A passive clause followed by the outer verb: "where X is located become part of ...",
-# "where X was born is located", "where X is located named after".
 # A clause that ends in a predicate noun, then the outer verb: "in which #1 is a citizen
 # become part of ...".
 _NOUN_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+(?:a|an|the)\s+"
     r"[a-z]+)\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or|who|which|that)\b)[a-z]+")
+# A passive clause followed by the outer verb: "where X is located become part of ...",
+# "where X was born is located", "where X is located named after".
 _PASSIVE_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+"
     r"[a-z]+(?:ed|en|wn|orn|ght))\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or)\b)[a-z]+")

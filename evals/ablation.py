@@ -45,6 +45,8 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- runner-up bridges retried when a step finds nothing", "deep_research", {"bridge_retries": 0}),
     ("- evidence ordered with the corpus graph's PPR", "deep_research", {"evidence_graph": 0.0}),
     ("- stated links after the step heads", "deep_research", {"stated_links": False}),
+    ("- chain's own answer before the floor on an unsupported link", "deep_research",
+     {"chain_answer_first": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

@@ -137,6 +137,25 @@ def test_a_possessed_noun_group_and_a_title_with_an_abbreviation_stay_whole() ->
         "Who is the composer of Bastel und Bastella?", [])
 
 
+def test_a_clause_ending_in_part_of_ends_before_the_outer_verb() -> None:
+    assert _steps("Where is the district that Vell Knot is part of located in Ostria?") == [
+        ("Which district that Vell Knot is part of?", []),
+        ("Where is #1 located in Ostria?", [1]),
+    ]
+
+
+def test_a_name_before_a_person_noun_is_whose_it_is() -> None:
+    assert _steps("Who played the It'll Be Zarn singer in Walk the Vell?") == [
+        ("Who is the singer of It'll Be Zarn?", []),
+        ("Who played #1 in Walk the Vell?", [1]),
+    ]
+    assert _steps("When was the Vell Rovers manager born?")[0] == ("Who is the manager of Vell Rovers?", [])
+    # A people's adjective or a noun whose clause names its owner is no such hop.
+    assert clause_plan("Who is the Ostrian singer?") is None
+    plan = clause_plan("When was the Vell singer who recorded Zarn Song born?")
+    assert plan is None or "singer of Vell" not in plan.sub_questions[0].question
+
+
 @pytest.mark.parametrize(("question", "noun"), [
     ("What is the political party that Sergio Tolan belongs to?", "party"),
     ("What is the main international airport in Ostrelle?", "airport"),

@@ -37,6 +37,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("When was the institute that owns The Collegian founded?", AnswerType.DATE),
     ("In what year did the author of Brand die?", AnswerType.DATE),
     ("How many Publix stores are in the state north of Florida?", AnswerType.NUMBER),
+    ("What amount of TEUs did Ostrelle handle in 2010?", AnswerType.NUMBER),
+    ("What is the usual average snowfall in Ostrelle?", AnswerType.NUMBER),
+    ("What is the population ranking of the city where Ivo Tamsk was born?", AnswerType.NUMBER),
     ("In which country is the town where Melira Quandt was born?", AnswerType.PLACE),
     ("Where was the founder of Zorvath Industries born?", AnswerType.PLACE),
     ("Who founded the company that built the Quorlin Span?", AnswerType.PERSON),
@@ -51,6 +54,7 @@ def test_span_types() -> None:
     assert fits("1911", AnswerType.DATE) and fits("12 March 1990", AnswerType.DATE)
     assert not fits("Pellack", AnswerType.DATE)
     assert fits("35", AnswerType.NUMBER) and not fits("1911 Pellack", AnswerType.NUMBER)
+    assert fits("12th", AnswerType.NUMBER) and not fits("12th", AnswerType.PERSON)
     assert fits("Melira Quandt", AnswerType.PERSON) and not fits("1911", AnswerType.PLACE)
 
 
@@ -324,3 +328,40 @@ def test_a_bridge_whose_next_hop_finds_nothing_gives_way_to_a_stated_runner_up(
     else:
         assert result.status == "refused" and "bridge_retry" not in notes
         assert result.sub_questions[0]["answer"] == "Olla Brest"
+
+
+MILL = [
+    {"id": "mill", "title": "Zarn Mill",
+     "text": "Zarn Mill is a flour mill, born of the great flood of 1790. For a century it was the mill "
+             "of Ivo Tamsk and his sons."},
+    {"id": "ivo", "title": "Ivo Tamsk", "text": "Ivo Tamsk was born in 1841 in Ostrelle. He ran the mill for forty years."},
+    {"id": "olla", "title": "Olla Brest", "text": "Olla Brest, born in 1802 in Pellack, painted Zarn Mill in the flood of 1830."},
+]
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["chain-first", "floor"])
+def test_an_unsupported_link_keeps_the_chains_answer_when_its_last_step_found_one(
+        tmp_path: Path, first: bool) -> None:
+    """"it was the mill of Ivo Tamsk" does not state a founder: the chain's first link is
+    unsupported, yet the step after it, searched with it, reads a stated birth year. That
+    answer stands (``chain_answer_first``); without it the single-step floor over the
+    whole question's evidence answers instead."""
+    import json
+
+    from agentflow.store.corpus import CorpusStore
+    from agentflow.store.ingest import ingest
+
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in MILL) + "\n", encoding="utf-8")
+    ingest([tmp_path / "c.jsonl"], CorpusStore(tmp_path / "store", embedder="hash"), progress=False)
+    llm = ScriptedLLM(name="none")
+    llm.small = True  # type: ignore[attr-defined]
+    result = Agent(tmp_path / "store", llm=llm, embedder="hash", settings=ResearchSettings(
+        plan_llm=False, critic_llm=False, chain_answer_first=first)).ask("When was the founder of Zarn Mill born?")
+    notes = [n["kind"] for n in read_trajectory(result.trajectory).of_type("note")]
+    assert [s.get("answer") for s in result.sub_questions] == ["Ivo Tamsk", "1841"]
+    assert (result.status, result.answer) == ("answered", "1841")
+    assert [c["id"] for c in result.citations][:2] == ["mill", "ivo"]
+    if first:
+        assert "unsupported_link" in notes and "chain_fallback" not in notes
+    else:
+        assert "chain_fallback" in notes and "unsupported_link" not in notes

@@ -208,3 +208,32 @@ def test_the_first_sentence_of_the_named_entitys_page_defines_it() -> None:
     passages = [_p("h", "Harlan Fesk", "Harlan Fesk grew up near Welton. Harlan Fesk grew up near Norcross.")]
     scores = {c.text: c.score for c in answer_candidates(passages, "Which city did Harlan Fesk grow up near?")}
     assert scores["Welton"] > 1.2 * scores["Norcross"]
+
+
+def test_of_several_numbers_the_one_stated_after_the_asked_name_answers() -> None:
+    passages = [_p("e", "Economy of Vostria",
+                   "In 2010 Pellack handled 513,319 TEUs, followed by Ostrelle, which handled "
+                   "273,282 TEUs.")]
+    assert _top(passages, "What amount of TEUs did Ostrelle handle in 2010?") == "273,282"
+    assert _top(passages, "What amount of TEUs did Pellack handle in 2010?") == "513,319"
+
+
+def test_a_rank_is_answered_by_an_ordinal_and_a_conversion_is_no_answer() -> None:
+    passages = [_p("o", "Ostrelle",
+                   "With a population of 853,382, Ostrelle is the 12th most populous city in "
+                   "Vostria. Average annual snowfall is 6.8 inches (17.3 cm).")]
+    assert _top(passages, "What is the population ranking of Ostrelle?") == "12th"
+    assert _top(passages, "What is the population of Ostrelle?") == "853,382"
+    assert _top(passages, "What is the usual average snowfall in Ostrelle?") == "6.8 inches"
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    ("Vostria has 787 about a third of them in Pellack.", "787"),
+    ("There are 35 stores in Vostria.", "35 stores"),
+    ("It drew 30,000 compared with 20,000 a year before.", "30,000"),
+])
+def test_a_number_keeps_only_a_word_that_is_its_unit(text: str, span: str) -> None:
+    from agentflow.agent.answer_types import AnswerType
+    from agentflow.agent.candidates import _spans
+
+    assert [s for s in _spans(text, AnswerType.NUMBER) if s[:1].isdigit()][0] == span

@@ -189,9 +189,16 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                  "subject: the evidence for this hop is missing")
         return {"usage": usage, **finish(ctx, node="answer", status=REFUSED, answer=REFUSAL, citations=[],
                                          evidence=order([], trusted=False), lookup=lookup)}
-    if link is not None and ctx.settings.chain_fallback:
-        # A weak reader's chain broke at a link: the run's evidence (the whole question's
-        # search and its bridge hops) still answers as a single step would.
+    chain_found = all(s["status"] == SQ_ANSWERED for s in sinks)
+    if link is not None and ctx.settings.chain_fallback and chain_found and ctx.settings.chain_answer_first:
+        # The link is unsupported, yet the step after it searched with it and read an
+        # answer: that reading asks the hop the question asks, where the single-step floor
+        # reads a nested question as if it had one hop (the rag baseline's weakness).
+        ctx.note("answer", "unsupported_link", f"a link of the chain is unsupported "
+                 f"({link.get('resolved') or link['text']!r}): keeping the chain's answer")
+    elif link is not None and ctx.settings.chain_fallback:
+        # A weak reader's chain broke at a link and found nothing: the run's evidence (the
+        # whole question's search and its bridge hops) still answers as a single step would.
         floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx)
         if floor is not None and floor.passage_id in retrieved:
             ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "

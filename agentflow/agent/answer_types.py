@@ -39,7 +39,9 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
                 r"year (?:did|was|were|is)|date (?:did|was|of))\b"), AnswerType.DATE),
     (re.compile(r"\b(how many|how much|how long|how old|how tall|how far|how big|"
                 r"what (?:is|was) the (?:population|number|area|height|length|size)|"
-                r"what percentage|what number)\b"), AnswerType.NUMBER),
+                r"what percentage|what number|what amount|"
+                r"what (?:is|was) the (?:[a-z]+ )?(?:average|mean|median|total|annual|typical)|"
+                r"what (?:is|was) the (?:[a-z]+ )?(?:rank|ranking))\b"), AnswerType.NUMBER),
     (re.compile(rf"^(?:\w+ )?where\b|\b(?:what|which|in which|in what) (?:{_PLACE_NOUNS})\b"),
      AnswerType.PLACE),
     # "who" asks only at the start: inside "the person who founded X" it is a relative.
@@ -68,6 +70,7 @@ _YEAR = re.compile(r"^(?:1\d{3}|20\d{2})s?$")
 _MONTHS = ("january february march april may june july august september october november "
            "december").split()
 _NUMBER = re.compile(r"^[\d.,]+(?:\s*(?:%|percent|million|billion|thousand|hundred))?$")
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 
 
 def span_type(span: str) -> AnswerType:
@@ -76,7 +79,7 @@ def span_type(span: str) -> AnswerType:
     low = s.lower()
     if _YEAR.match(s) or (any(m in low for m in _MONTHS) and re.search(r"\d{3,4}", s)):
         return AnswerType.DATE
-    if _NUMBER.match(low) or re.match(r"^\d[\d,.]*\s+[a-z%]+$", s):
+    if _NUMBER.match(low) or re.match(r"^\d[\d,.]*\s+[a-z%]+$", s) or _ORDINAL.match(low):
         return AnswerType.NUMBER
     return AnswerType.ENTITY
 

@@ -58,6 +58,11 @@ _OBJECT_RELATIVE_END = re.compile(
 _NOUN_RELATIVE_END = re.compile(
     r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+(?:a|an|the)\s+"
     r"[a-z]+)\s+(?!(?:in|at|on|of|from|by|for|to|with|near|into|and|or|who|which|that)\b)[a-z]+")
+# A clause that ends in "part of", then the outer clause: "that Knott is part of located
+# in the UK" (the preposition closes the clause, as in a bare relative).
+_PART_OF_END = re.compile(
+    r"(?P<clause>(?:#\d+|[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?:is|was|are|were)\s+(?:a\s+)?part\s+of)"
+    r"\s+[a-z]+")
 # A passive clause followed by the outer verb: "where X is located become part of ...",
 # "where X was born is located", "where X is located named after".
 _PASSIVE_RELATIVE_END = re.compile(
@@ -76,6 +81,12 @@ _BARE_RELATIVE = re.compile(
 # "the country containing Nugegoda", "the team featuring X".
 _PRESENT_PARTICIPLE = re.compile(rf"\bthe\s+{_NOUN}\s+(?P<verb>[a-z]+ing)\s+(?P<prep>)(?P<rest>(?:#\d+|[A-Z]).*)$")
 _OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
+# A name before its person noun: "the It'll Be Me singer" is the singer of It'll Be Me
+# ("the Chelsea manager"); not when a clause or "of" phrase goes on to say whose it is.
+_PRENOMINAL = re.compile(r"\bthe\s+(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?P<noun>[a-z]+)\b"
+                         r"(?!\s+(?:who|whom|whose|that|which|of)\b)")
+# "the American singer": an adjective of a people, not a name the noun belongs to.
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)")
 # "the same book as X": X's book is the hop ("What character comes from #1?").
 _SAME = re.compile(r"\bthe\s+same\s+(?P<noun>[a-z]+)\s+as\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
 # The place a name is given in ("McRae in #1"): it stays with the name.
@@ -185,6 +196,10 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
             name = same.group("rest")[: where.end()] if where else name
             found.append((start, start + same.start("rest") + len(name), _ask(same.group("noun"), f"of {name}")))
             continue
+        pre = _PRENOMINAL.match(tail)
+        if pre and pre.group("noun") in _PERSON_NOUNS - _GENERIC_PEOPLE and not _DEMONYM.fullmatch(pre.group("name")):
+            found.append((start, start + pre.end(), _ask(pre.group("noun"), f"of {pre.group('name')}")))
+            continue
         rel = _RELATIVE.match(tail)
         if rel and (REF.search(rel.group("rest")) or _names(rel.group("rest"))):
             body = rel.group("rest")
@@ -207,7 +222,7 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
                 # "where #1 studied is based": the clause ends at its own verb when the
                 # outer clause's verb follows it.
                 verb = (_OBJECT_RELATIVE_END.match(body) or _PASSIVE_RELATIVE_END.match(body)
-                        or _NOUN_RELATIVE_END.match(body))
+                        or _NOUN_RELATIVE_END.match(body) or _PART_OF_END.match(body))
                 if verb:
                     body = body[: verb.end("clause")]
             end = start + rel.start("rest") + len(body)

@@ -168,3 +168,22 @@ def test_the_corpus_graph_orders_the_votes_by_the_entities_the_chain_reached(tmp
     assert graph_order(ranks, question, steps, ctx(2.0, [tool]))[-1] == "noise"
     assert graph_order(ranks, question, steps, ctx(0.0, [tool])) == ["mill", "noise", "ivo"]
     assert graph_order(ranks, question, steps, ctx(2.0, [])) == ["mill", "noise", "ivo"]
+
+
+def test_the_single_step_floor_never_answers_with_a_bridge_of_the_chain() -> None:
+    """"The spouse of the director of Zarn Film" is not the director: the floor over the
+    whole question's evidence skips the chain's bridges (``floor_skips_bridges``)."""
+    from types import SimpleNamespace
+
+    from agentflow.agent.answer import whole_question_floor
+    from agentflow.agent.context import ResearchSettings
+
+    ctx = SimpleNamespace(settings=ResearchSettings())
+    lookup = {"f": {"id": "f", "title": "Zarn Film", "text": "Zarn Film is a 1990 drama directed by Ivo Tamsk."},
+              "i": {"id": "i", "title": "Ivo Tamsk",
+                    "text": "Ivo Tamsk is a director from Pellack. He is married to Olla Brest, a painter."}}
+    question = "Who is the spouse of the director of Zarn Film?"
+    floor = whole_question_floor(question, ["f", "i"], lookup, ctx)  # type: ignore[arg-type]
+    assert floor is not None and floor.text == "Ivo Tamsk"
+    floor = whole_question_floor(question, ["f", "i"], lookup, ctx, exclude=["Ivo Tamsk"])  # type: ignore[arg-type]
+    assert floor is not None and floor.text == "Olla Brest"

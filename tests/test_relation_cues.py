@@ -237,3 +237,11 @@ def test_a_number_keeps_only_a_word_that_is_its_unit(text: str, span: str) -> No
     from agentflow.agent.candidates import _spans
 
     assert [s for s in _spans(text, AnswerType.NUMBER) if s[:1].isdigit()][0] == span
+
+
+def test_a_county_is_no_state_and_a_waterfall_is_named_falls() -> None:
+    passages = [_p("b", "Black Vell Township", "Black Vell Township is located in Iowa, in Zarnshire.")]
+    assert _top(passages, "Which county is Black Vell Township located in?") == "Zarnshire"
+    assert _top(passages, "Which state is Black Vell Township located in?") == "Iowa"
+    passages = [_p("z", "Vostria", "The country's best-known sight, in Africa, is Tamsk Falls on the Lune.")]
+    assert _top(passages, "What is the name of the waterfall in Vostria?") == "Tamsk Falls"

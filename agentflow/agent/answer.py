@@ -3,6 +3,7 @@ checked citations, or refuse and report what was found."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -134,11 +135,13 @@ def evidence_missing(link: dict[str, Any], sub_questions: list[dict[str, Any]], 
 
 
 def whole_question_floor(question: str, order: list[str], lookup: dict[str, dict[str, Any]],
-                         ctx: RunContext) -> Candidate | None:
+                         ctx: RunContext, exclude: Sequence[str] = ()) -> Candidate | None:
     """The single-step floor over the run's evidence: the best typed span of the first
-    ``read_k`` evidence passages for the whole question, as a one-step run would read it."""
+    ``read_k`` evidence passages for the whole question, as a one-step run would read it.
+    ``exclude``: the chain's bridges, which the question asks something of (the spouse
+    of the director is not the director)."""
     passages = [lookup[p] for p in order if p in lookup][: ctx.settings.read_k]
-    cands = answer_candidates(passages, question, limit=1,
+    cands = answer_candidates(passages, question, limit=1, exclude=exclude,
                               beyond_subjects=ctx.settings.beyond_subjects and nests(question),
                               named_subjects=ctx.settings.named_subjects,
                               relation_cues=ctx.settings.relation_cues)
@@ -199,7 +202,10 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     elif link is not None and ctx.settings.chain_fallback:
         # A weak reader's chain broke at a link and found nothing: the run's evidence (the
         # whole question's search and its bridge hops) still answers as a single step would.
-        floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx)
+        bridges = [s["answer"] for s in sub_questions if s.get("answer") and s not in sinks] \
+            if ctx.settings.floor_skips_bridges else []
+        floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx,
+                                     exclude=bridges)
         if floor is not None and floor.passage_id in retrieved:
             ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
                      f"{floor.text!r} from the whole question's evidence")

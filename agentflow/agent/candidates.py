@@ -432,6 +432,9 @@ _GROUP_END = frozenset("of that which where who whom whose when in on at from by
 # Nouns that names seldom hold: "Elizabeth City" is no likelier to be the city asked for.
 _UNNAMED = frozenset("city town village place location area country nation state".split())
 _SETTLEMENTS = frozenset("city town village capital hamlet suburb neighborhood neighbourhood".split())
+# Parts of a state or region: their names hold the noun ("McDowell County") or a place
+# name of their own, never a country's or a state's.
+_SUBDIVISIONS = frozenset("county district municipality borough parish township".split())
 _GENERIC = frozenset("name kind type term sort one part form".split())
 # "American", "Croatian", "Chinese": adjectives the name extractor takes for names.
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)$")
@@ -459,6 +462,7 @@ def asked_noun(question: str) -> str | None:
 
 # Names of one kind that hold another noun: "University of Vienna" is the school asked for.
 _KIND_SYNONYMS = {"school": {"university", "college", "academy", "institute", "conservatory"},
+                  "waterfall": {"falls"}, "range": {"mountains"},
                   "university": {"college", "institute"}, "college": {"university", "institute"},
                   "team": {"club", "fc"}, "club": {"team", "fc"}}
 
@@ -470,8 +474,10 @@ def _kind_factor(span: str, noun: str | None, place: str | None) -> float:
     if noun and noun not in _UNNAMED and re.search(
             rf"\b(?:{'|'.join(map(re.escape, {noun} | _KIND_SYNONYMS.get(noun, set())))})\b", span.lower()):
         return 3.0
-    if noun in _SETTLEMENTS and (is_country(span) or is_region(span)):
-        return 0.3  # "Which city ...?" is not answered by "China" or "Missouri"
+    if noun in _SETTLEMENTS | _SUBDIVISIONS and (is_country(span) or is_region(span)):
+        # "Which city ...?" is not answered by "China" or "Missouri", nor "Which county
+        # ...?" by "Iowa"
+        return 0.3
     if place == "country":
         return 3.0 if is_country(span) else 0.5
     if place == "continent":

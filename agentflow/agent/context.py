@@ -128,6 +128,10 @@ class ResearchSettings(BaseModel):
     #: that found nothing. On the 42 development questions that fell back, the chains'
     #: own answers scored F1 9.1 (summed) against the floor's 7.5.
     chain_answer_first: bool = True
+    #: The single-step floor never answers with a bridge the chain read (a step later
+    #: steps depend on): the question asks something of it ("the spouse of the main
+    #: director of Big Eye" is not Tim Burton).
+    floor_skips_bridges: bool = True
     #: Whether a step whose subject's own page was shown, and whose span is not stated
     #: with the asked relation, counts as missing its evidence (refuses as a final step
     #: or a link): the page would say it. Off: only a span not about the subject does.

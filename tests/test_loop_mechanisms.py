@@ -339,26 +339,29 @@ MILL = [
 ]
 
 
+@pytest.mark.parametrize("stated", [True, False], ids=["stated", "unstated"])
 @pytest.mark.parametrize("first", [True, False], ids=["chain-first", "floor"])
 def test_an_unsupported_link_keeps_the_chains_answer_when_its_last_step_found_one(
-        tmp_path: Path, first: bool) -> None:
+        tmp_path: Path, first: bool, stated: bool) -> None:
     """"it was the mill of Ivo Tamsk" does not state a founder: the chain's first link is
-    unsupported, yet the step after it, searched with it, reads a stated birth year. That
-    answer stands (``chain_answer_first``); without it the single-step floor over the
-    whole question's evidence answers instead."""
+    unsupported, yet the step after it, searched with it, reads a birth year (stated, or
+    only in a life span, "(1841-1910)"). That reading stands (``chain_answer_first``);
+    without it the single-step floor over the whole question's evidence answers."""
     import json
 
     from agentflow.store.corpus import CorpusStore
     from agentflow.store.ingest import ingest
 
-    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in MILL) + "\n", encoding="utf-8")
+    corpus = MILL if stated else [
+        {**r, "text": "Ivo Tamsk (1841-1910) ran the mill for forty years."} if r["id"] == "ivo" else r for r in MILL]
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in corpus) + "\n", encoding="utf-8")
     ingest([tmp_path / "c.jsonl"], CorpusStore(tmp_path / "store", embedder="hash"), progress=False)
     llm = ScriptedLLM(name="none")
     llm.small = True  # type: ignore[attr-defined]
     result = Agent(tmp_path / "store", llm=llm, embedder="hash", settings=ResearchSettings(
         plan_llm=False, critic_llm=False, chain_answer_first=first)).ask("When was the founder of Zarn Mill born?")
     notes = [n["kind"] for n in read_trajectory(result.trajectory).of_type("note")]
-    assert [s.get("answer") for s in result.sub_questions] == ["Ivo Tamsk", "1841"]
+    assert [s.get("answer") for s in result.sub_questions] == ["Ivo Tamsk", "1841" if stated else None]
     assert (result.status, result.answer) == ("answered", "1841")
     assert [c["id"] for c in result.citations][:2] == ["mill", "ivo"]
     if first:

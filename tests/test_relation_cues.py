@@ -97,10 +97,10 @@ def test_the_asked_noun_after_a_span_and_the_subjects_own_page() -> None:
 
 def test_a_sentence_saying_its_subject_is_the_kind_asked_for() -> None:
     passages = [_p("a", "Zambezi", "The Zambezi flows through Zambia, Zimbabwe and Mozambique to the sea."),
-                _p("v", "Victoria Falls", "Victoria Falls (Mosi-oa-Tunya) is a waterfall on the Zambezi River "
-                   "at the border between Zambia and Zimbabwe.")]
+                _p("v", "Vellmoor Cascade", "Vellmoor Cascade (Mosi-oa-Tunya) is a waterfall on the Zambezi "
+                   "River at the border between Zambia and Zimbabwe.")]
     question = "What is the name of the waterfall in Zimbabwe?"
-    assert _top(passages, question) == "Victoria Falls"
+    assert _top(passages, question) == "Vellmoor Cascade"
     assert _top(passages, question, relation_cues=False) == "Zambia"
 
 

@@ -206,14 +206,23 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
             if ctx.settings.floor_skips_bridges else []
         floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx,
                                      exclude=bridges)
-        if floor is not None and floor.passage_id in retrieved:
+        pick = (floor.text, floor.passage_id) if floor is not None else None
+        unstated = sinks[0].get("unstated") if len(sinks) == 1 and ctx.settings.chain_answer_first else None
+        if unstated and unstated["passage_id"] in retrieved:
+            # The last step read a span its sentence does not state: on a chain that is
+            # already broken, that reading of the right hop still beats the floor's.
+            pick = (unstated["answer"], unstated["passage_id"])
+            ctx.note("answer", "unsupported_link", f"a link of the chain is unsupported and its last step "
+                     f"unstated: answering {pick[0]!r} as that step read it")
+        elif pick is not None and pick[1] in retrieved:
             ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
-                     f"{floor.text!r} from the whole question's evidence")
-            cited = [floor.passage_id]
+                     f"{pick[0]!r} from the whole question's evidence")
+        if pick is not None and pick[1] in retrieved:
+            cited = [pick[1]]
             links = bridge_links(cited, lookup, state["question"],
                                  [p for p in rank_evidence(question_hits, background) if p in retrieved])
             cited = rank_evidence(links, cited, limit=6)
-            return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=floor.text,
+            return {"usage": usage, **finish(ctx, node="answer", status=ANSWERED, answer=pick[0],
                                              citations=cited, lookup=lookup,
                                              evidence=order(cited, trusted=False))}
 

@@ -47,6 +47,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("- stated links after the step heads", "deep_research", {"stated_links": False}),
     ("- chain's own answer before the floor on an unsupported link", "deep_research",
      {"chain_answer_first": False}),
+    ("- the floor skips the chain's bridges", "deep_research", {"floor_skips_bridges": False}),
 )
 COLUMNS = (("recall@5", "R@5"), ("full_chain", "chain@5"), ("f1", "F1"), ("correct", "correct"),
            ("refused", "refused"), ("over_refusal", "over-refusal"), ("llm_calls", "LLM calls"),

@@ -233,10 +233,9 @@ def test_a_rank_is_answered_by_an_ordinal_and_a_conversion_is_no_answer() -> Non
     ("It drew 30,000 compared with 20,000 a year before.", "30,000"),
 ])
 def test_a_number_keeps_only_a_word_that_is_its_unit(text: str, span: str) -> None:
-    from agentflow.agent.answer_types import AnswerType
-    from agentflow.agent.candidates import _spans
+    from agentflow.agent.numbers import number_spans
 
-    assert [s for s in _spans(text, AnswerType.NUMBER) if s[:1].isdigit()][0] == span
+    assert number_spans(text)[0] == span
 
 
 def test_a_county_is_no_state_and_a_waterfall_is_named_falls() -> None:

@@ -19,6 +19,14 @@ from pydantic import BaseModel
 from agentflow.agent.answer_types import AnswerType, expected_type, fits, span_type
 from agentflow.agent.decompose import nests, noun_group
 from agentflow.agent.gazetteer import is_continent, is_country, is_region, place_kind
+from agentflow.agent.numbers import (
+    NEAREST_FACTOR,
+    UNIT_STOP,
+    asks_rank,
+    nearest_to_names,
+    number_spans,
+    ordinal_factor,
+)
 from agentflow.agent.relations import families, relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
@@ -27,17 +35,6 @@ from agentflow.memory.entities import extract_entities, normalize_entity
 # Fawell") or a title's abbreviation ("Mr. Cool", "St. Louis", "Dr. No").
 _SENTENCE = re.compile(r"(?<=[.!?;])(?<!\b[A-Z]\.)(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr|Mt|Co|No|vs)\.)(?<!\bMrs\.)(?<!\bInc\.)"
                        r"\s+(?=[A-Z0-9\"“(])")
-# A number and the word after it when that is its unit ("6.8 inches", "35 stores"); an
-# ordinal keeps its suffix ("the 12th most populous": "12th", not "12").
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:st|nd|rd|th)\b|\d[\d,]*(?:\.\d+)?)(?:\s+(%|percent|[a-z]{3,12}))?")
-_UNIT_STOP = frozenset("and or of in on at to for by with from the a an is was were are".split())
-# A number opening a parenthesis right after another number and its unit.
-_CONVERSION = re.compile(r"\d[\d,.]*\s*[a-z%°]*\.?\s*\(\s*$")
-# Words that follow a number without being its unit ("787 about", "1,200 more than").
-_NOT_UNITS = _UNIT_STOP | frozenset(
-    "about around over under more less than most least after before each per which that who "
-    "when while since during including between among out other new total times had has have "
-    "will would could also only just its was has this thus yes plus does".split())
 
 
 class Candidate(BaseModel):
@@ -119,17 +116,6 @@ def _parts(name: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-_UNITS = frozenset("% percent million billion trillion thousand hundred dozen feet foot people "
-                   "men women children inches inch miles mile metres meters tonnes tons acres "
-                   "hectares".split())
-
-
-def _is_unit(word: str) -> bool:
-    """Whether the word after a number is what it counts: a unit or a plural noun ("6.8
-    inches", "35 stores"), not a verb or an adverb ("787 about", "30,000 compared")."""
-    return word in _UNITS or (word.endswith("s") and not word.endswith("ss") and word not in _NOT_UNITS)
-
-
 def _spans(sentence: str, kind: AnswerType, asked: Sequence[str] = ()) -> list[str]:
     out = [part for name in extract_entities(sentence) for part in _parts(name)]
     # "The Philbrook Museum of Tulsa" for a question naming "the Philbrook Museum": the
@@ -137,15 +123,7 @@ def _spans(sentence: str, kind: AnswerType, asked: Sequence[str] = ()) -> list[s
     out += [span[len(name) + 4:] for span in out for name in asked
             if span.startswith(f"{name} of ") and span[len(name) + 4:][:1].isupper()]
     if kind in (AnswerType.NUMBER, AnswerType.OTHER, AnswerType.ENTITY):
-        for m in _NUMBER.finditer(sentence):
-            if _CONVERSION.search(sentence, 0, m.start()):
-                continue  # "6.8 inches (17.3 cm)": the same amount in other units
-            number, unit = m.group(1).rstrip(",."), m.group(2)
-            if re.fullmatch(r"(?:1\d{3}|20\d{2})", number) and kind != AnswerType.NUMBER:
-                continue  # a year: already a date span
-            if number[-1].isalpha():
-                unit = None  # an ordinal: "12th most populous" ranks, "most" is no unit
-            out.append(f"{number} {unit}" if unit and _is_unit(unit) else number)
+        out += number_spans(sentence, years=kind == AnswerType.NUMBER)
     return out
 
 
@@ -173,7 +151,7 @@ def _cue(sentence: str, span: str, kind: AnswerType) -> float:
     return 1.0
 
 
-_AFTER_PLACE = _UNIT_STOP | frozenset("where which who during since until is was lies".split())
+_AFTER_PLACE = UNIT_STOP | frozenset("where which who during since until is was lies".split())
 
 
 #: How much likelier a span is when a word of the asked relation stands just before it
@@ -328,47 +306,6 @@ def _named_place(sentence: str, span: str) -> bool:
     before = sentence[max(0, at - 30):at]
     # "in Kirkwood, Missouri designed by ...": a name after "<Place>, " is a place too.
     return at >= 0 and (bool(_PLACE_CUE.search(before)) and not follows_noun or bool(_APPOSED.search(before)))
-
-
-#: Of several numbers or dates one sentence states, the one nearest the question's
-#: names: "Piraeus handled 513,319 TEUs, followed by Thessaloniki, which handled 273,282
-#: TEUs" for "What amount of TEUs did Thessaloniki handle?".
-NEAREST_FACTOR = 1.3
-#: A question about a rank ("What is the population ranking of X?") is answered by an
-#: ordinal ("the 12th most populous"), not by the figure ranked; one about an amount by
-#: a count, not an ordinal.
-ORDINAL_FACTOR = 3.0
-_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
-_RANK = re.compile(r"\b(?:rank|ranking|ranked)\b", re.I)
-
-
-def _nearest_to_names(sentence: str, spans: Sequence[str], names: Sequence[str]) -> str | None:
-    """The span of ``spans`` (numbers or dates of one sentence) closest to the question's
-    ``names`` that the sentence holds, or None when there is no single closest one. A
-    span after a name is read as stated of it ("Thessaloniki, which handled 273,282"): a
-    span before one counts double the distance. Numeric names (the question's years)
-    are the time every span shares, not whom it is about."""
-    low = sentence.lower()
-    found = [[(m.start(), m.end()) for m in re.finditer(re.escape(n.lower()), low)]
-             for n in names if n and not n[:1].isdigit()]
-    found = [occ for occ in found if occ]
-    spans = list(dict.fromkeys(spans))
-    if not found or len(spans) < 2:
-        return None
-
-    def distance(span: str) -> float:
-        at = sentence.find(span)
-        end = at + len(span)
-        total = 0.0
-        for occ in found:
-            total += min(max(0, at - e) if at >= e else (2.0 * max(0, b - end) if end <= b else 0.0)
-                         for b, e in occ)
-        return total
-
-    ranked = sorted((distance(x), x) for x in spans if sentence.find(x) >= 0)
-    if len(ranked) < 2 or ranked[0][0] == ranked[1][0]:
-        return None
-    return ranked[0][1]
 
 
 def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -538,7 +475,7 @@ def answer_candidates(
     subject_shown = bool(named) and any(passage_subject(p.get("title", "")) in named for p in passages)
     best: dict[str, Candidate] = {}
     mentions: dict[str, int] = {}
-    ranks = bool(_RANK.search(question))
+    ranks = asks_rank(question)
     asked_families = families(outer_relation_words(question))
     # The relation a sentence must state, not to state another one: the asked noun is
     # the answer's kind ("What country was X a citizen of?" asks "citizen", not "locate").
@@ -565,7 +502,7 @@ def answer_candidates(
             s_keys = relation_keys(s_words)
             s_families = families(content_words(sentence))
             spans = _spans(sentence, kind, q_names)
-            nearest = _nearest_to_names(sentence, [x for x in spans if fits(x, kind)], q_entities) \
+            nearest = nearest_to_names(sentence, [x for x in spans if fits(x, kind)], q_entities) \
                 if relation_cues and kind in (AnswerType.NUMBER, AnswerType.DATE) else None
             for span in spans:
                 key = normalize_entity(span)
@@ -596,9 +533,8 @@ def answer_candidates(
                         score *= 1.0 + hop_bonus
                 if nearest == span:
                     score *= NEAREST_FACTOR
-                if kind == AnswerType.NUMBER and relation_cues and _ORDINAL.fullmatch(span):
-                    # An ordinal answers a rank; an amount ("the population") is a count.
-                    score *= ORDINAL_FACTOR if ranks else 1.0 / ORDINAL_FACTOR
+                if kind == AnswerType.NUMBER and relation_cues:
+                    score *= ordinal_factor(span, ranks)
                 if names_it:
                     score *= NAMED_FACTOR
                 if about_named and index == 0:

@@ -302,23 +302,29 @@ FOUNDERS = [
 ]
 
 
+def _ask_llm_free(tmp_path: Path, corpus: list[dict[str, str]], question: str, **settings: Any) -> Any:
+    """``question`` asked of a store of ``corpus`` by a small model that answers nothing:
+    every step is the code's own (no model plan, no critic)."""
+    import json
+
+    from agentflow.store.corpus import CorpusStore
+    from agentflow.store.ingest import ingest
+
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in corpus) + "\n", encoding="utf-8")
+    ingest([tmp_path / "c.jsonl"], CorpusStore(tmp_path / "store", embedder="hash"), progress=False)
+    llm = ScriptedLLM(name="none")
+    llm.small = True  # type: ignore[attr-defined]
+    return Agent(tmp_path / "store", llm=llm, embedder="hash", settings=ResearchSettings(
+        plan_llm=False, critic_llm=False, **settings)).ask(question)
+
+
 @pytest.mark.parametrize("retries", [2, 0], ids=["retried", "not-retried"])
 def test_a_bridge_whose_next_hop_finds_nothing_gives_way_to_a_stated_runner_up(
         tmp_path: Path, retries: int) -> None:
     """Two founders are stated; the floor picks the first, whose page says nothing of a
     birth. The runner-up's page does: with retries the run answers from it and cites the
     chain; without, it refuses (the evidence about its bridge is missing)."""
-    import json
-
-    from agentflow.store.corpus import CorpusStore
-    from agentflow.store.ingest import ingest
-
-    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in FOUNDERS) + "\n", encoding="utf-8")
-    ingest([tmp_path / "c.jsonl"], CorpusStore(tmp_path / "store", embedder="hash"), progress=False)
-    llm = ScriptedLLM(name="none")
-    llm.small = True  # type: ignore[attr-defined]
-    result = Agent(tmp_path / "store", llm=llm, embedder="hash", settings=ResearchSettings(
-        plan_llm=False, critic_llm=False, bridge_retries=retries)).ask("When was the founder of Zarn Mill born?")
+    result = _ask_llm_free(tmp_path, FOUNDERS, "When was the founder of Zarn Mill born?", bridge_retries=retries)
     notes = [n["kind"] for n in read_trajectory(result.trajectory).of_type("note")]
     if retries:
         assert (result.status, result.answer) == ("answered", "1841")
@@ -347,19 +353,9 @@ def test_an_unsupported_link_keeps_the_chains_answer_when_its_last_step_found_on
     unsupported, yet the step after it, searched with it, reads a birth year (stated, or
     only in a life span, "(1841-1910)"). That reading stands (``chain_answer_first``);
     without it the single-step floor over the whole question's evidence answers."""
-    import json
-
-    from agentflow.store.corpus import CorpusStore
-    from agentflow.store.ingest import ingest
-
     corpus = MILL if stated else [
         {**r, "text": "Ivo Tamsk (1841-1910) ran the mill for forty years."} if r["id"] == "ivo" else r for r in MILL]
-    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in corpus) + "\n", encoding="utf-8")
-    ingest([tmp_path / "c.jsonl"], CorpusStore(tmp_path / "store", embedder="hash"), progress=False)
-    llm = ScriptedLLM(name="none")
-    llm.small = True  # type: ignore[attr-defined]
-    result = Agent(tmp_path / "store", llm=llm, embedder="hash", settings=ResearchSettings(
-        plan_llm=False, critic_llm=False, chain_answer_first=first)).ask("When was the founder of Zarn Mill born?")
+    result = _ask_llm_free(tmp_path, corpus, "When was the founder of Zarn Mill born?", chain_answer_first=first)
     notes = [n["kind"] for n in read_trajectory(result.trajectory).of_type("note")]
     assert [s.get("answer") for s in result.sub_questions] == ["Ivo Tamsk", "1841" if stated else None]
     assert (result.status, result.answer) == ("answered", "1841")

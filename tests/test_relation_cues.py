@@ -244,3 +244,13 @@ def test_a_county_is_no_state_and_a_waterfall_is_named_falls() -> None:
     assert _top(passages, "Which state is Black Vell Township located in?") == "Iowa"
     passages = [_p("z", "Vostria", "The country's best-known sight, in Africa, is Tamsk Falls on the Lune.")]
     assert _top(passages, "What is the name of the waterfall in Vostria?") == "Tamsk Falls"
+
+
+def test_a_place_said_to_be_a_town_in_another_states_where_it_is_located() -> None:
+    passages = [_p("c", "Vellmako", "Vellmako is a town in the central Hiran region of Vostria. It is mostly "
+                   "inhabited by the Zarn clan.")]
+    cands = answer_candidates(passages, "Which country is Vellmako located in?")
+    assert cands[0].text == "Vostria" and cands[0].relation_hits > 0
+    # A sentence that only names the place in passing states nothing of where it lies.
+    passages = [_p("c", "Vellmako", "Vellmako hosted the Vostria games, with visitors from Pellack.")]
+    assert all(c.relation_hits == 0 for c in answer_candidates(passages, "Which country is Vellmako located in?"))

@@ -308,6 +308,14 @@ def _named_place(sentence: str, span: str) -> bool:
     return at >= 0 and (bool(_PLACE_CUE.search(before)) and not follows_noun or bool(_APPOSED.search(before)))
 
 
+# "Ceelmakoile is a town in the central Hiran region of Somalia": a place said to be of
+# its kind in another states where it is located.
+_LOCATED = re.compile(r"\b(?:is|was|are|were)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:town|village|city|"
+                      r"community|hamlet|suburb|municipality|district|county|region|commune|settlement|"
+                      r"neighbou?rhood|parish|township|river|mountain|lake|island|peak|range)\s+"
+                      r"(?:[\w-]+\s+){0,3}?(?:in|of|on)\b")
+
+
 def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:
     """Question words weighted by rarity among the shown passages (a word every passage
     repeats says little about which sentence answers)."""
@@ -500,6 +508,8 @@ def answer_candidates(
             names_it = about_named or any(set(k.split()) <= s_tokens for k in named)
             s_words = content_words(sentence) | title_words
             s_keys = relation_keys(s_words)
+            if _LOCATED.search(sentence):
+                s_keys = s_keys | {"locate"}
             s_families = families(content_words(sentence))
             spans = _spans(sentence, kind, q_names)
             nearest = nearest_to_names(sentence, [x for x in spans if fits(x, kind)], q_entities) \

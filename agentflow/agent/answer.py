@@ -202,22 +202,24 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     elif link is not None and ctx.settings.chain_fallback:
         # A weak reader's chain broke at a link and found nothing: the run's evidence (the
         # whole question's search and its bridge hops) still answers as a single step would.
-        bridges = [s["answer"] for s in sub_questions if s.get("answer") and s not in sinks] \
-            if ctx.settings.floor_skips_bridges else []
-        floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx,
-                                     exclude=bridges)
-        pick = (floor.text, floor.passage_id) if floor is not None else None
         unstated = sinks[0].get("unstated") if len(sinks) == 1 and ctx.settings.chain_answer_first else None
+        pick: tuple[str, str] | None = None
         if unstated and unstated["passage_id"] in retrieved:
             # The last step read a span its sentence does not state: on a chain that is
             # already broken, that reading of the right hop still beats the floor's.
             pick = (unstated["answer"], unstated["passage_id"])
             ctx.note("answer", "unsupported_link", f"a link of the chain is unsupported and its last step "
                      f"unstated: answering {pick[0]!r} as that step read it")
-        elif pick is not None and pick[1] in retrieved:
-            ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
-                     f"{pick[0]!r} from the whole question's evidence")
-        if pick is not None and pick[1] in retrieved:
+        else:
+            bridges = [s["answer"] for s in sub_questions if s.get("answer") and s not in sinks] \
+                if ctx.settings.floor_skips_bridges else []
+            floor = whole_question_floor(state["question"], floor_order([], trusted=False), lookup, ctx,
+                                         exclude=bridges)
+            if floor is not None and floor.passage_id in retrieved:
+                pick = (floor.text, floor.passage_id)
+                ctx.note("answer", "chain_fallback", f"a link of the chain is unsupported: answering "
+                         f"{pick[0]!r} from the whole question's evidence")
+        if pick is not None:
             cited = [pick[1]]
             links = bridge_links(cited, lookup, state["question"],
                                  [p for p in rank_evidence(question_hits, background) if p in retrieved])
@@ -226,7 +228,7 @@ def answer(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
                                              citations=cited, lookup=lookup,
                                              evidence=order(cited, trusted=False))}
 
-    if not all(s["status"] == SQ_ANSWERED for s in sinks):
+    if not chain_found:
         status = BUDGET_EXHAUSTED if state.get("stop_reason") else REFUSED
         found = order([pid for ids in support.values() for pid in ids], trusted=trusted)
         why = f" (budget exhausted: {state['stop_reason']})" if state.get("stop_reason") else ""

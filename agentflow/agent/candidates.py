@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from agentflow.agent.answer_types import AnswerType, expected_type, fits, span_type
 from agentflow.agent.decompose import nests, noun_group
-from agentflow.agent.gazetteer import is_continent, is_country, is_region, place_kind
+from agentflow.agent.gazetteer import is_continent, is_country, is_region, looks_demonym, place_kind
 from agentflow.agent.numbers import (
     NEAREST_FACTOR,
     UNIT_STOP,
@@ -27,7 +27,7 @@ from agentflow.agent.numbers import (
     number_spans,
     ordinal_factor,
 )
-from agentflow.agent.relations import families, relation_key, relation_keys
+from agentflow.agent.relations import families, phrase_keys, relation_key, relation_keys
 from agentflow.agent.state import content_words
 from agentflow.memory.entities import extract_entities, normalize_entity
 
@@ -308,14 +308,6 @@ def _named_place(sentence: str, span: str) -> bool:
     return at >= 0 and (bool(_PLACE_CUE.search(before)) and not follows_noun or bool(_APPOSED.search(before)))
 
 
-# "Ceelmakoile is a town in the central Hiran region of Somalia": a place said to be of
-# its kind in another states where it is located.
-_LOCATED = re.compile(r"\b(?:is|was|are|were)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:town|village|city|"
-                      r"community|hamlet|suburb|municipality|district|county|region|commune|settlement|"
-                      r"neighbou?rhood|parish|township|river|mountain|lake|island|peak|range)\s+"
-                      r"(?:[\w-]+\s+){0,3}?(?:in|of|on)\b")
-
-
 def _weights(question: str, passages: Sequence[dict[str, Any]]) -> dict[str, float]:
     """Question words weighted by rarity among the shown passages (a word every passage
     repeats says little about which sentence answers)."""
@@ -381,8 +373,6 @@ _SETTLEMENTS = frozenset("city town village capital hamlet suburb neighborhood n
 # name of their own, never a country's or a state's.
 _SUBDIVISIONS = frozenset("county district municipality borough parish township".split())
 _GENERIC = frozenset("name kind type term sort one part form".split())
-# "American", "Croatian", "Chinese": adjectives the name extractor takes for names.
-_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)$")
 
 
 def asked_noun(question: str) -> str | None:
@@ -507,9 +497,7 @@ def answer_candidates(
             s_tokens = set(s_norm.split())
             names_it = about_named or any(set(k.split()) <= s_tokens for k in named)
             s_words = content_words(sentence) | title_words
-            s_keys = relation_keys(s_words)
-            if _LOCATED.search(sentence):
-                s_keys = s_keys | {"locate"}
+            s_keys = relation_keys(s_words) | phrase_keys(sentence)
             s_families = families(content_words(sentence))
             spans = _spans(sentence, kind, q_names)
             nearest = nearest_to_names(sentence, [x for x in spans if fits(x, kind)], q_entities) \
@@ -519,7 +507,7 @@ def answer_candidates(
                 words = content_words(span)
                 if not key or key in q_keys or key in banned or not words or words <= q_words:
                     continue
-                if not fits(span, kind) or (kind.named and _DEMONYM.match(span) and not is_country(span)
+                if not fits(span, kind) or (kind.named and looks_demonym(span) and not is_country(span)
                                             and not is_region(span) and not _named_place(sentence, span)):
                     continue
                 # Relation words ("born", "founded") say the sentence states what is asked;

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from agentflow.agent.gazetteer import looks_demonym
 from agentflow.agent.schemas import Plan, PlannedStep
 from agentflow.agent.state import REF, content_words
 from agentflow.memory.entities import extract_entities
@@ -85,8 +86,6 @@ _OF = re.compile(rf"\bthe\s+{_NOUN}\s+of\s+(?P<rest>.+)$")
 # ("the Chelsea manager"); not when a clause or "of" phrase goes on to say whose it is.
 _PRENOMINAL = re.compile(r"\bthe\s+(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+(?P<noun>[a-z]+)\b"
                          r"(?!\s+(?:who|whom|whose|that|which|of)\b)")
-# "the American singer": an adjective of a people, not a name the noun belongs to.
-_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)")
 # "the same book as X": X's book is the hop ("What character comes from #1?").
 _SAME = re.compile(r"\bthe\s+same\s+(?P<noun>[a-z]+)\s+as\s+(?P<rest>(?:#\d+|[A-Z]).*)$")
 # The place a name is given in ("McRae in #1"): it stays with the name.
@@ -196,8 +195,9 @@ def _innermost(text: str) -> tuple[int, int, str] | None:
             name = same.group("rest")[: where.end()] if where else name
             found.append((start, start + same.start("rest") + len(name), _ask(same.group("noun"), f"of {name}")))
             continue
+        # "the American singer": an adjective of a people, not a name the noun belongs to.
         pre = _PRENOMINAL.match(tail)
-        if pre and pre.group("noun") in _PERSON_NOUNS - _GENERIC_PEOPLE and not _DEMONYM.fullmatch(pre.group("name")):
+        if pre and pre.group("noun") in _PERSON_NOUNS - _GENERIC_PEOPLE and not looks_demonym(pre.group("name")):
             found.append((start, start + pre.end(), _ask(pre.group("noun"), f"of {pre.group('name')}")))
             continue
         rel = _RELATIVE.match(tail)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-__all__ = ["is_continent", "is_country", "is_region", "place_kind"]
+__all__ = ["is_continent", "is_country", "is_region", "looks_demonym", "place_kind"]
 
 # Everyday names that ISO spells differently, and former states that texts still name.
 _COUNTRY_ALIASES = (
@@ -78,6 +78,17 @@ def is_continent(span: str) -> bool:
 def is_region(span: str) -> bool:
     """True when ``span`` names a state, province or similar first-level region."""
     return _key(span) in _regions()
+
+
+# "American", "Croatian", "Chinese": adjectives of a people, which the name extractor
+# takes for names.
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ean|an|ese|ish|ic|i)")
+
+
+def looks_demonym(word: str) -> bool:
+    """True when ``word`` is shaped like a people's adjective ("Croatian", "Chinese");
+    a place name may look like one too ("Rogenistan"): callers check the gazetteer."""
+    return bool(_DEMONYM.fullmatch(word))
 
 
 def place_kind(noun: str) -> str | None:

@@ -6,6 +6,7 @@ for the rest; used to decide whether a sentence says what a question asks.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import Stemmer
@@ -61,3 +62,18 @@ def families(words: set[str]) -> set[str]:
     """The relation families (of the lexicon, not stems) that ``words`` name."""
     return {key for key in map(relation_key, words) if key in _FAMILIES}
 
+
+
+# Relations a sentence states in a set phrase rather than a word: "Ceelmakoile is a town
+# in the central Hiran region of Somalia" says where it is located.
+_PHRASES: dict[str, re.Pattern[str]] = {
+    "locate": re.compile(r"\b(?:is|was|are|were)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:town|village|city|"
+                         r"community|hamlet|suburb|municipality|district|county|region|commune|settlement|"
+                         r"neighbou?rhood|parish|township|river|mountain|lake|island|peak|range)\s+"
+                         r"(?:[\w-]+\s+){0,3}?(?:in|of|on)\b"),
+}
+
+
+def phrase_keys(sentence: str) -> set[str]:
+    """The families ``sentence`` states in a set phrase (:data:`_PHRASES`)."""
+    return {key for key, pattern in _PHRASES.items() if pattern.search(sentence)}

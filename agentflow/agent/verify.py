@@ -187,10 +187,11 @@ def verify(state: ResearchState, runtime: Runtime[RunContext]) -> dict[str, Any]
     elif decision == UNANSWERABLE_V:
         sq["status"] = UNANSWERABLE
         # What it read all the same (a span no sentence states as asked): a broken
-        # chain's answer may still come from it (agentflow.agent.answer).
-        sq["unstated"] = {"answer": answer, "passage_id": reading.get("passage_id")} \
-            if answer and reading.get("grounded") and reading.get("passage_id") and not sq.get("retry_from") \
-            else None  # after a runner-up bridge was tried, the reading is about another bridge
+        # chain's answer may still come from it (agentflow.agent.answer). Not after a
+        # runner-up bridge was tried: the reading would be about another bridge.
+        read_span = answer and reading.get("grounded") and reading.get("passage_id")
+        sq["unstated"] = {"answer": answer, "passage_id": reading["passage_id"]} \
+            if read_span and not sq.get("retry_from") else None
     graph = load_memory(state, ctx)
     if decision == ANSWERED_V:
         graph.set_answer(sq["mem_id"], answer)
